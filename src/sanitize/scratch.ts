@@ -1,0 +1,49 @@
+/**
+ * RAM-backed scratch space for the few tools that need a seekable file (ffmpeg on MP4, sharp, zip).
+ *
+ * Threat: plaintext written to a disk can be recovered forensically long after it is deleted.
+ * Defence: scratch lives on tmpfs, and we refuse to start when it does not, unless the operator has
+ * said otherwise explicitly (SCRATCH_ALLOW_DISK). Names are random; no tipster-chosen byte is ever
+ * part of a path. Limit: tmpfs can be swapped out; run without swap or with encrypted swap.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Scratch } from './types.ts';
+
+export function createScratch(dir: string): Scratch {
+  return {
+    path(suffix = '') {
+      return join(dir, randomBytes(12).toString('hex') + suffix);
+    },
+  };
+}
+
+/** The filesystem type of the mount that holds `dir`, read from /proc/self/mounts. */
+export function filesystemOf(dir: string): string {
+  const target = resolve(dir);
+  let best = { mount: '', type: '' };
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const [, mount, type] = line.split(' ');
+    if (!mount || !type) continue;
+    const m = mount.replace(/\\040/g, ' ');
+    if ((target === m || target.startsWith(m.endsWith('/') ? m : m + '/')) && m.length >= best.mount.length) {
+      best = { mount: m, type };
+    }
+  }
+  return best.type;
+}
+
+/** Make the folder, check it is RAM-backed, and empty it of anything a crash left behind. */
+export function prepareScratch(dir: string, allowDisk: boolean): Scratch {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const fs = filesystemOf(dir);
+  if (fs !== 'tmpfs' && fs !== 'ramfs' && !allowDisk) {
+    throw new Error(
+      `SCRATCH_DIR ${dir} is on ${fs || 'an unknown filesystem'}, not tmpfs: plaintext would touch disk. ` +
+        'Point SCRATCH_DIR at a tmpfs (such as /dev/shm/buzon), or set SCRATCH_ALLOW_DISK=1 if the disk is encrypted and you accept the risk.',
+    );
+  }
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+  return createScratch(dir);
+}
