@@ -1,0 +1,52 @@
+/**
+ * The one place that reads process.env. A wrong setting stops the start with one line that names the
+ * variable, because a tip line that half-works (no persistence, wrong keys) loses or leaks tips.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+const bytes = z.coerce.number().int().positive();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z.string().regex(/^(rediss?|unix):\/\//, 'must start with redis://, rediss:// or unix://'),
+  KEYS_DIR: z.string().default('./keys'),
+  UPLOADS_DIR: z.string().default('./uploads'),
+  INBOX_DIR: z.string().default('./inbox'),
+  DEMO_KEY_DIR: z.string().default('./demo-editor'),
+  SCRATCH_DIR: z.string().default('/dev/shm/buzon'),
+  SCRATCH_ALLOW_DISK: bool.default(false),
+  MAX_FILE_BYTES: bytes.default(2 * 1024 ** 3),
+  MAX_TIP_BYTES: bytes.default(2 * 1024 ** 3),
+  MAX_FILES: z.coerce.number().int().min(0).default(20),
+  MAX_NOTE_CHARS: z.coerce.number().int().min(0).default(100_000),
+  MAX_LINKS: z.coerce.number().int().min(0).default(100),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as in a .env file with `PORT=`.
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(clean);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'config');
+    throw new ConfigError(`${name}: ${issue?.message ?? 'invalid'}`);
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    KEYS_DIR: resolve(c.KEYS_DIR),
+    UPLOADS_DIR: resolve(c.UPLOADS_DIR),
+    INBOX_DIR: resolve(c.INBOX_DIR),
+    DEMO_KEY_DIR: resolve(c.DEMO_KEY_DIR),
+    SCRATCH_DIR: resolve(c.SCRATCH_DIR),
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * Wires the intake together from a validated config: keyring, scratch, vault, queue, outbox sweep.
+ * Used by main.ts and, in-process, by the tests.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { loadKeyring, KeyringError, type Keyring } from '../crypto/keyring.ts';
+import { ensureDemoKey } from '../crypto/demo-key.ts';
+import { prepareScratch } from '../sanitize/scratch.ts';
+import { FsVault } from '../vault/fs-vault.ts';
+import { openTipsQueue } from '../queue/tips.ts';
+import { startReconciler } from '../queue/reconcile.ts';
+import { redisOptions } from '../redis.ts';
+import { createApp } from './app.ts';
+import type express from 'express';
+
+export interface Intake {
+  app: express.Express;
+  keyring: Keyring;
+  close(): Promise<void>;
+}
+
+export async function loadEditors(config: Config, log: Logger): Promise<Keyring> {
+  if (config.NODE_ENV !== 'production' && (await ensureDemoKey(config.KEYS_DIR, config.DEMO_KEY_DIR))) {
+    log.warn(`DEMO KEYS: made a demo editor key; its secret key is in ${config.DEMO_KEY_DIR}. Not for real tips.`);
+  }
+  const keyring = await loadKeyring(config.KEYS_DIR);
+  if (keyring.demo && config.NODE_ENV === 'production') {
+    throw new KeyringError('demo-editor.asc: the demo editor key is refused with NODE_ENV=production; put your editors\' keys in KEYS_DIR');
+  }
+  for (const e of keyring.editors) log.info({ file: e.file, fingerprint: e.fingerprint, demo: e.demo }, 'editor key');
+  if (keyring.demo) log.warn('DEMO KEYS IN USE: anyone with the demo secret key can read tips. Replace it before real use.');
+  return keyring;
+}
+
+export async function createIntake(config: Config, log: Logger): Promise<Intake> {
+  const keyring = await loadEditors(config, log);
+  const scratch = prepareScratch(config.SCRATCH_DIR, config.SCRATCH_ALLOW_DISK);
+  const vault = await new FsVault(config.UPLOADS_DIR).init();
+  const swept = await vault.sweepDrafts();
+  if (swept > 0) log.info({ drafts: swept }, 'removed unacknowledged drafts left by a crash');
+  const connection = redisOptions(config.REDIS_URL);
+  const queue = openTipsQueue(connection);
+  queue.on('error', () => { /* reported by /readyz; an unreachable Redis must not crash intake */ });
+  const probe = new Redis({ ...connection, lazyConnect: true, retryStrategy: () => 1000 });
+  probe.on('error', () => {});
+  void probe.connect().catch(() => {});
+  const redisReady = async () => {
+    try {
+      return (await Promise.race([probe.ping(), new Promise((r) => setTimeout(() => r('timeout'), 1000))])) === 'PONG';
+    } catch {
+      return false;
+    }
+  };
+  const stopSweep = startReconciler(vault, queue, log, 30_000);
+  const app = createApp({ config, log, keyring, vault, scratch, queue, redisReady, limits: { maxNoteChars: config.MAX_NOTE_CHARS, maxLinks: config.MAX_LINKS } });
+  return {
+    app,
+    keyring,
+    async close() {
+      stopSweep();
+      await queue.close().catch(() => {});
+      probe.disconnect();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/** Starts the intake alone, against REDIS_URL. `npm start` runs it with the worker and Redis. */
+import { loadConfig } from '../config.ts';
+import { createLog } from '../log.ts';
+import { createIntake } from './intake.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLog(config.LOG_LEVEL, 'intake');
+  const intake = await createIntake(config, log);
+  const server = intake.app.listen(config.PORT, config.HOST, () => {
+    log.info({ host: config.HOST, port: config.PORT }, 'intake listening');
+  });
+  // An honest upload over Tor may take an hour: no total cap. Only a stalled connection is cut.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.setTimeout(120_000);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping: no new tips; finishing those in flight');
+    server.close(() => void intake.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 30_000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`buzon intake: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,116 @@
+/**
+ * Streams a multipart tip into RAM-backed scratch, one file at a time, counting bytes as they come so
+ * a limit is enforced before a byte over it is kept. The tipster's file name is held only in memory,
+ * to name the file back to them in an error; it never reaches the vault, the queue or a log.
+ */
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import busboy from 'busboy';
+import { BadForm, TooLarge, type TipError } from '../errors.ts';
+import type { Scratch } from '../sanitize/types.ts';
+
+export interface ReceivedFile {
+  rawPath: string;
+  bytes: number;
+  /** For error messages to the tipster only. */
+  clientName: string;
+}
+
+export interface Received {
+  fields: Record<string, string>;
+  files: ReceivedFile[];
+}
+
+export interface ReceiveLimits {
+  maxFileBytes: number;
+  maxTipBytes: number;
+  maxFiles: number;
+  maxFieldBytes: number;
+}
+
+/** Control and bidi-override characters are dropped so an error page cannot be spoofed. */
+function safeName(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, 80) || '?';
+}
+
+/**
+ * `scratchPaths` collects every path written, even on failure, so the caller can remove them all.
+ */
+export function receive(req: IncomingMessage, limits: ReceiveLimits, scratch: Scratch, scratchPaths: string[]): Promise<Received> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: {
+          fileSize: limits.maxFileBytes,
+          files: limits.maxFiles,
+          fields: 20,
+          fieldSize: limits.maxFieldBytes,
+          parts: limits.maxFiles + 20,
+        },
+      });
+    } catch {
+      reject(new BadForm('bad_form'));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    const files: ReceivedFile[] = [];
+    const writes: Promise<void>[] = [];
+    let total = 0;
+    let failed = false;
+
+    const fail = (e: TipError) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(bb);
+      req.resume();
+      reject(e);
+    };
+
+    bb.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new TooLarge('field_too_large', { field: name === 'links' ? 'links' : 'note' }));
+      fields[name] = value;
+    });
+
+    bb.on('file', (name, stream, info) => {
+      if (failed || name !== 'files' || info.filename === undefined || info.filename === '') {
+        stream.resume();
+        return;
+      }
+      const file: ReceivedFile = { rawPath: scratch.path('.upload'), bytes: 0, clientName: safeName(info.filename) };
+      scratchPaths.push(file.rawPath);
+      files.push(file);
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          file.bytes += chunk.length;
+          total += chunk.length;
+          if (total > limits.maxTipBytes) return cb(new TooLarge('tip_too_large'));
+          cb(null, chunk);
+        },
+      });
+      stream.on('limit', () => fail(new TooLarge('file_too_large', { file: file.clientName })));
+      writes.push(
+        pipeline(stream, counter, createWriteStream(file.rawPath, { mode: 0o600, highWaterMark: 1024 * 1024 })).catch((e: unknown) => {
+          fail(e instanceof TooLarge ? e : new BadForm('upload_interrupted'));
+        }),
+      );
+    });
+
+    bb.on('filesLimit', () => fail(new TooLarge('too_many_files', { max: limits.maxFiles })));
+    bb.on('partsLimit', () => fail(new TooLarge('too_many_files', { max: limits.maxFiles })));
+    bb.on('fieldsLimit', () => fail(new BadForm('bad_form')));
+    bb.on('error', () => fail(new BadForm('upload_interrupted')));
+    bb.on('close', () => {
+      void Promise.all(writes).then(() => {
+        if (failed) return;
+        resolve({ fields, files });
+      });
+    });
+    req.on('aborted', () => fail(new BadForm('upload_interrupted')));
+    req.pipe(bb);
+  });
+}

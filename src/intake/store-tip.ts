@@ -1,0 +1,102 @@
+/**
+ * From received plaintext in scratch to a committed, sealed tip in the vault: sniff every file, clean
+ * it, seal it to every editor, and write the sealed manifest. Plaintext exists only in scratch (RAM)
+ * and is removed as soon as its sealed copy is written. If anything fails, the draft is dropped whole:
+ * editors never get half a tip, and a file is never passed on uncleaned.
+ */
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Keyring } from '../crypto/keyring.ts';
+import { seal, sealBytes } from '../crypto/seal.ts';
+import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
+import { cleanerFor, sniff } from '../sanitize/index.ts';
+import type { Kind, Scratch, Sniffed } from '../sanitize/types.ts';
+import type { Vault, SealedFile } from '../vault/vault.ts';
+import type { Received } from './receive.ts';
+import { MANIFEST_NAME, receivedDay, type Manifest, type ManifestFile } from './manifest.ts';
+import { newReceipt, newTipId } from './receipt.ts';
+import { cleanLinks } from './links-field.ts';
+
+export interface TipStore {
+  keyring: Keyring;
+  vault: Vault;
+  scratch: Scratch;
+  log: Logger;
+  limits: { maxNoteChars: number; maxLinks: number };
+}
+
+export interface StoredTip {
+  tipId: string;
+  receipt: string;
+  sealed: SealedFile[];
+  files: number;
+}
+
+export async function storeTip(store: TipStore, received: Received, scratchPaths: string[]): Promise<StoredTip> {
+  const note = (received.fields.note ?? '').replace(/\r\n/g, '\n').trim();
+  const linksText = received.fields.links ?? '';
+  if (note.length > store.limits.maxNoteChars) throw new TooLarge('note_too_long', { max: store.limits.maxNoteChars });
+  const links = cleanLinks(linksText);
+  if (links.links.length > store.limits.maxLinks) throw new TooLarge('too_many_links', { max: store.limits.maxLinks });
+  if (!note && links.links.length === 0 && received.files.length === 0) throw new EmptyTip();
+  const empty = received.files.find((f) => f.bytes === 0);
+  if (empty) throw new BadForm('empty_file', { file: empty.clientName });
+
+  // Sniff everything first: an unsupported file refuses the tip before any costly cleaning.
+  const sniffed: Sniffed[] = [];
+  for (const f of received.files) {
+    const s = await sniff(f.rawPath);
+    try {
+      cleanerFor(s);
+    } catch (e) {
+      if (e instanceof UnsupportedType) throw new UnsupportedType({ file: f.clientName, type: s?.ext ?? 'unknown' });
+      throw e;
+    }
+    sniffed.push(s!);
+  }
+
+  const tipId = newTipId();
+  const receipt = newReceipt();
+  const draft = await store.vault.begin(tipId);
+  try {
+    const sealed: SealedFile[] = [];
+    const entries: ManifestFile[] = [];
+    const perKind: Partial<Record<Kind, number>> = {};
+    for (const [i, f] of received.files.entries()) {
+      const s = sniffed[i]!;
+      const cleaned = await cleanerFor(s)(f.rawPath, s, store.scratch).catch((e: unknown) => {
+        // Name the file back to the tipster; the reason stays out of logs and responses.
+        if (e instanceof TipError) Object.assign(e.params, { file: f.clientName });
+        throw e;
+      });
+      scratchPaths.push(cleaned.path);
+      await rm(f.rawPath, { force: true });
+      const n = (perKind[cleaned.kind] = (perKind[cleaned.kind] ?? 0) + 1);
+      const name = `${cleaned.kind}-${n}.${cleaned.ext}`;
+      const sealedName = `file-${i + 1}.pgp`;
+      const size = (await stat(cleaned.path)).size;
+      const plaintext = createReadStream(cleaned.path, { highWaterMark: 1024 * 1024 });
+      sealed.push(await draft.put(sealedName, await seal(plaintext, store.keyring.keys, name)));
+      await rm(cleaned.path, { force: true });
+      entries.push({ kind: cleaned.kind, name, size, sealed: sealedName, removed: cleaned.report.removed, warnings: cleaned.report.warnings });
+    }
+    const manifest: Manifest = {
+      version: 1,
+      receipt,
+      receivedAt: receivedDay(),
+      note,
+      links: links.links,
+      linkWarnings: links.warnings,
+      files: entries,
+    };
+    const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
+    sealed.push(await draft.put(MANIFEST_NAME, Readable.from([await sealBytes(bytes, store.keyring.keys, 'manifest.json')])));
+    await draft.commit();
+    return { tipId, receipt, sealed, files: entries.length };
+  } catch (e) {
+    await draft.abort();
+    throw e;
+  }
+}

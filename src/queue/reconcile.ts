@@ -1,0 +1,41 @@
+/**
+ * The vault is also the outbox. A committed tip whose job could not be queued (Redis down at that
+ * moment, or the intake killed right after the commit) is queued by this sweep, at start and then
+ * periodically. Queuing is idempotent (job id = tip id), so sweeping a tip that is already queued,
+ * or already delivered but not yet removed from the vault, is harmless.
+ */
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Vault } from '../vault/vault.ts';
+import { enqueueTip, type TipJob } from './tips.ts';
+
+export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger): Promise<number> {
+  let queued = 0;
+  for (const tipId of await vault.list()) {
+    const files = await vault.files(tipId);
+    if (files.length === 0) continue;
+    await enqueueTip(queue, { tipId, files });
+    queued++;
+  }
+  if (queued > 0) log.info({ tips: queued }, 'outbox swept');
+  return queued;
+}
+
+export function startReconciler(vault: Vault, queue: Queue<TipJob>, log: Logger, everyMs: number): () => void {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await reconcile(vault, queue, log);
+    } catch {
+      log.warn('outbox sweep failed; Redis may be down, tips stay in the vault');
+    } finally {
+      running = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,99 @@
+/**
+ * The filesystem vault. Drafts live in .drafts/<tipId>/, each file fsynced; commit fsyncs the
+ * folder and renames it into tips/, which is atomic on one filesystem. File times are set to the
+ * start of the day, so the vault does not record when a tip arrived to the second.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { dayOf } from '../crypto/seal.ts';
+import { SEALED_NAME, TIP_ID, type SealedFile, type TipDraft, type Vault } from './vault.ts';
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+function checkIds(tipId: string, name?: string): void {
+  if (!TIP_ID.test(tipId)) throw new Error('bad tip id');
+  if (name !== undefined && !SEALED_NAME.test(name)) throw new Error('bad sealed file name');
+}
+
+export class FsVault implements Vault {
+  private readonly drafts: string;
+  private readonly tips: string;
+
+  constructor(root: string) {
+    this.drafts = join(root, '.drafts');
+    this.tips = join(root, 'tips');
+  }
+
+  async init(): Promise<this> {
+    await mkdir(this.drafts, { recursive: true, mode: 0o700 });
+    await mkdir(this.tips, { recursive: true, mode: 0o700 });
+    return this;
+  }
+
+  async begin(tipId: string): Promise<TipDraft> {
+    checkIds(tipId);
+    const dir = join(this.drafts, tipId);
+    await mkdir(dir, { mode: 0o700 });
+    const day = dayOf(new Date());
+    const finalDir = join(this.tips, tipId);
+    const { tips } = this;
+    return {
+      async put(name: string, sealed: Readable): Promise<SealedFile> {
+        checkIds(tipId, name);
+        const path = join(dir, name);
+        await pipeline(sealed, createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
+        await fsyncPath(path);
+        await utimes(path, day, day);
+        return { name, size: (await stat(path)).size };
+      },
+      async commit() {
+        await fsyncPath(dir);
+        await rename(dir, finalDir);
+        await utimes(finalDir, day, day);
+        await fsyncPath(tips);
+      },
+      async abort() {
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async list(): Promise<string[]> {
+    const names = (await readdir(this.tips)).filter((n) => TIP_ID.test(n));
+    return names.sort();
+  }
+
+  async files(tipId: string): Promise<SealedFile[]> {
+    checkIds(tipId);
+    const dir = join(this.tips, tipId);
+    const out: SealedFile[] = [];
+    for (const name of (await readdir(dir)).filter((n) => SEALED_NAME.test(n)).sort()) {
+      out.push({ name, size: (await stat(join(dir, name))).size });
+    }
+    return out;
+  }
+
+  open(tipId: string, name: string): Readable {
+    checkIds(tipId, name);
+    return createReadStream(join(this.tips, tipId, name), { highWaterMark: 1024 * 1024 });
+  }
+
+  async remove(tipId: string): Promise<void> {
+    checkIds(tipId);
+    await rm(join(this.tips, tipId), { recursive: true, force: true });
+    await fsyncPath(this.tips);
+  }
+
+  async sweepDrafts(): Promise<number> {
+    const names = await readdir(this.drafts);
+    for (const n of names) await rm(join(this.drafts, n), { recursive: true, force: true });
+    return names.length;
+  }
+}
