@@ -24,6 +24,7 @@ const schema = z.object({
   MAX_FILES: z.coerce.number().int().min(0).default(20),
   MAX_NOTE_CHARS: z.coerce.number().int().min(0).default(100_000),
   MAX_LINKS: z.coerce.number().int().min(0).default(100),
+  OUTBOX_SWEEP_SECONDS: z.coerce.number().positive().default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 

@@ -3,14 +3,14 @@
  * note, no filename, no content type ever reaches it. Log lines say what happened to a tip by its
  * opaque id, which is what an adversary who seizes the logs would learn, and nothing more.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type DestinationStream } from 'pino';
 
-export function createLog(level: string, name: string): Logger {
+export function createLog(level: string, name: string, dest?: DestinationStream): Logger {
   return pino({
     level,
     name,
     base: undefined,
     // Minute precision: exact times help correlate a tip with network traffic.
     timestamp: () => `,"time":"${new Date().toISOString().slice(0, 16)}Z"`,
-  });
+  }, dest ?? pino.destination(1));
 }

@@ -4,16 +4,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Worker, type RedisOptions as BullRedisOptions } from 'bullmq';
-import { loadConfig } from '../src/config.ts';
-import { createLog } from '../src/log.ts';
+import type { Logger } from 'pino';
+import type { Config } from '../src/config.ts';
 import { redisOptions } from '../src/redis.ts';
 import { FsVault } from '../src/vault/fs-vault.ts';
 import { QUEUE_NAME, tipJob, type TipJob } from '../src/queue/tips.ts';
 import { deliverToInbox } from '../src/delivery/inbox.ts';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLog(config.LOG_LEVEL, 'worker');
+export async function startEditorialWorker(config: Config, log: Logger): Promise<Worker<TipJob>> {
   const vault = await new FsVault(config.UPLOADS_DIR).init();
   mkdirSync(config.INBOX_DIR, { recursive: true, mode: 0o700 });
   const worker = new Worker<TipJob>(
@@ -28,16 +26,5 @@ async function main(): Promise<void> {
   worker.on('failed', (job) => log.warn({ tip: job?.data.tipId, attempts: job?.attemptsMade }, 'delivery failed; will retry'));
   worker.on('error', () => log.warn('worker lost Redis; retrying'));
   log.info({ inbox: config.INBOX_DIR }, 'editorial worker started');
-  const stop = () => {
-    log.info('stopping: finishing deliveries in flight');
-    void worker.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 30_000).unref();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  return worker;
 }
-
-main().catch((e: unknown) => {
-  process.stderr.write(`buzon worker: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});

@@ -53,7 +53,7 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
       return false;
     }
   };
-  const stopSweep = startReconciler(vault, queue, log, 30_000);
+  const stopSweep = startReconciler(vault, queue, log, config.OUTBOX_SWEEP_SECONDS * 1000);
   const app = createApp({ config, log, keyring, vault, scratch, queue, redisReady, limits: { maxNoteChars: config.MAX_NOTE_CHARS, maxLinks: config.MAX_LINKS } });
   return {
     app,

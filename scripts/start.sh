@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# npm start: the intake, the editorial worker and, unless REDIS_URL is set, an embedded Redis that
+# keeps its data on disk (AOF, fsync every second) under ./data/redis. It is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh run
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${REDIS_URL:-}" ]; then
+  data="$PWD/data/redis"
+  mkdir -p "$data"; chmod 700 "$data"
+  sock="$data/redis.sock"
+  redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
+    --appendonly yes --appendfsync everysec --save 60 1 --daemonize no --loglevel warning \
+    --logfile "$data/redis.log" &
+  pids+=($!)
+  for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ -S "$sock" ] || { echo "buzon: embedded redis-server did not start; see $data/redis.log" >&2; exit 1; }
+  export REDIS_URL="unix://$sock"
+fi
+
+npx tsx src/intake/main.ts & pids+=($!)
+npx tsx workers/main.ts & pids+=($!)
+# If any of them stops, stop the rest.
+wait -n

@@ -1,0 +1,55 @@
+/**
+ * Turns delivered tips into folders an editor can read: note.txt, links.txt, the manifest, and each
+ * file under its cleaned name. This runs on the editor's own machine, never on the server.
+ */
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as openpgp from 'openpgp';
+import type { Manifest } from '../intake/manifest.ts';
+import { MANIFEST_NAME } from '../intake/manifest.ts';
+import { decryptFile, decryptToBytes, WrongKey } from './open-message.ts';
+
+const TIP_ID = /^[a-f0-9]{32}$/;
+const SAFE_NAME = /^(photo|video|audio|document)-[0-9]+\.[a-z0-9]{1,5}$/;
+
+export interface DecryptReport {
+  opened: string[];
+  skipped: string[];
+}
+
+export async function decryptInbox(inbox: string, outDir: string, key: openpgp.PrivateKey): Promise<DecryptReport> {
+  const report: DecryptReport = { opened: [], skipped: [] };
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  for (const tipId of (await readdir(inbox)).filter((n) => TIP_ID.test(n)).sort()) {
+    const dest = join(outDir, tipId);
+    if (await stat(dest).then(() => true, () => false)) {
+      report.skipped.push(tipId);
+      continue;
+    }
+    const src = join(inbox, tipId);
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(new TextDecoder().decode(await decryptToBytes(join(src, MANIFEST_NAME), key))) as Manifest;
+    } catch {
+      throw new WrongKey(`tip ${tipId}: this key cannot open it (it was sealed to other editors, or the key is wrong)`);
+    }
+    const staging = `${dest}.partial`;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    await writeFile(join(staging, 'note.txt'), manifest.note + '\n');
+    await writeFile(join(staging, 'links.txt'), manifest.links.join('\n') + (manifest.links.length ? '\n' : ''));
+    await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    for (const f of manifest.files) {
+      // The manifest is trusted only as far as it names safe, flat files.
+      if (!SAFE_NAME.test(f.name) || !/^file-[0-9]+\.pgp$/.test(f.sealed)) throw new Error(`tip ${tipId}: manifest names an unsafe file`);
+      await decryptFile(join(src, f.sealed), key, join(staging, f.name));
+    }
+    await rename(staging, dest);
+    report.opened.push(tipId);
+  }
+  return report;
+}
+
+export async function readText(path: string): Promise<string> {
+  return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+}

@@ -1,0 +1,69 @@
+/**
+ * A whole Buzón in one test: a real Redis, the intake in-process behind supertest, and the editorial
+ * worker, each with its own temp folders. Logs are captured so tests can search them for leaks.
+ */
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Worker } from 'bullmq';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLog } from '../../src/log.ts';
+import { createIntake, type Intake } from '../../src/intake/intake.ts';
+import { startEditorialWorker } from '../../workers/editorial.ts';
+import type { TipJob } from '../../src/queue/tips.ts';
+import { startRedis, type TestRedis } from './redis.ts';
+
+export interface TestService {
+  root: string;
+  config: Config;
+  intake: Intake;
+  redis: TestRedis;
+  worker?: Worker<TipJob>;
+  logs: string[];
+  startWorker(): Promise<Worker<TipJob>>;
+  stop(): Promise<void>;
+}
+
+export function testRoot(): string {
+  return mkdtempSync(join(tmpdir(), 'buzon-test-'));
+}
+
+export function testConfig(root: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: 'redis://127.0.0.1:1',
+    KEYS_DIR: join(root, 'keys'),
+    UPLOADS_DIR: join(root, 'uploads'),
+    INBOX_DIR: join(root, 'inbox'),
+    DEMO_KEY_DIR: join(root, 'demo-editor'),
+    SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-test-'),
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+export async function startService(opts: { root?: string; env?: Record<string, string>; worker?: boolean; redis?: TestRedis } = {}): Promise<TestService> {
+  const root = opts.root ?? testRoot();
+  mkdirSync(join(root, 'keys'), { recursive: true });
+  const redis = opts.redis ?? (await startRedis(join(root, 'redis')));
+  const config = testConfig(root, { REDIS_URL: redis.url, ...opts.env });
+  const logs: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _e, cb) { logs.push(chunk.toString()); cb(); } });
+  const intake = await createIntake(config, createLog('debug', 'intake', sink));
+  const svc: TestService = {
+    root, config, intake, redis, logs,
+    async startWorker() {
+      svc.worker = await startEditorialWorker(config, createLog('debug', 'worker', sink));
+      return svc.worker;
+    },
+    async stop() {
+      await svc.worker?.close();
+      await intake.close();
+      await redis.stop();
+      rmSync(config.SCRATCH_DIR, { recursive: true, force: true });
+    },
+  };
+  if (opts.worker !== false) await svc.startWorker();
+  return svc;
+}
