@@ -12,7 +12,8 @@ export function wantsJson(req: Request): boolean {
   return req.accepts(['html', 'json']) === 'json';
 }
 
-export function sendError(req: Request, res: Response, lang: string, err: unknown): void {
+/** `typed` holds what the tipster typed (note, links), to be kept in a re-rendered form. */
+export function sendError(req: Request, res: Response, lang: string, err: unknown, _typed?: Record<string, string>): void {
   const e = err instanceof TipError ? err : new TipError(500, 'internal');
   const key = `error.${e.code}` as MessageKey;
   const message = t(lang, key, e.params);

@@ -1,0 +1,60 @@
+/**
+ * POST /tips: receive, clean, seal, commit, queue, acknowledge. A tip is acknowledged only once it
+ * is durable in the vault; if Redis is down at that moment, the vault is the outbox and the sweep
+ * queues it later.
+ */
+import { Router, type Request, type Response } from 'express';
+import { rm } from 'node:fs/promises';
+import type { Queue } from 'bullmq';
+import type { Config } from '../../config.ts';
+import { TipError } from '../../errors.ts';
+import { enqueueTip, type TipJob } from '../../queue/tips.ts';
+import { receive, type Received } from '../receive.ts';
+import { storeTip, type TipStore } from '../store-tip.ts';
+import { sendError, wantsJson } from '../respond.ts';
+import { langOf } from '../lang.ts';
+import { thanksPage } from '../views/pages.ts';
+
+export interface TipRouteDeps extends TipStore {
+  config: Config;
+  queue: Queue<TipJob>;
+}
+
+export function tipRoutes(deps: TipRouteDeps): Router {
+  const { config, log } = deps;
+  const r = Router();
+  r.post('/tips', async (req: Request, res: Response) => {
+    const lang = langOf(req);
+    const scratchPaths: string[] = [];
+    let received: Received | undefined;
+    try {
+      received = await receive(
+        req,
+        {
+          maxFileBytes: config.MAX_FILE_BYTES,
+          maxTipBytes: config.MAX_TIP_BYTES,
+          maxFiles: config.MAX_FILES,
+          maxFieldBytes: config.MAX_NOTE_CHARS * 4 + 1024,
+        },
+        deps.scratch,
+        scratchPaths,
+      );
+      const tip = await storeTip(deps, received, scratchPaths);
+      await enqueueTip(deps.queue, { tipId: tip.tipId, files: tip.sealed }).catch(() => {
+        log.warn({ tip: tip.tipId }, 'queue unavailable; tip kept in the vault outbox');
+      });
+      log.info({ tip: tip.tipId, files: tip.files }, 'tip accepted');
+      if (wantsJson(req)) res.status(201).json({ receipt: tip.receipt, files: tip.files });
+      else res.status(201).type('html').send(thanksPage(lang, tip.receipt, tip.files));
+    } catch (e) {
+      if (e instanceof TipError) log.info({ code: e.code }, 'tip refused');
+      else log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'tip failed');
+      if (!req.complete) res.set('Connection', 'close');
+      // The typed note and links go back into the form, so a refusal never loses them.
+      sendError(req, res, lang, e, received?.fields);
+    } finally {
+      await Promise.all(scratchPaths.map((p) => rm(p, { force: true })));
+    }
+  });
+  return r;
+}
