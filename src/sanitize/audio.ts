@@ -1,7 +1,63 @@
-/** Placeholder until this kind has a cleaner: refuse rather than pass it on uncleaned. */
-import { UnsupportedType } from '../errors.ts';
+/**
+ * Voice notes and recordings: OGG/Opus, M4A/AAC, MP3, WAV, AMR, FLAC.
+ *
+ * Threat: ID3 frames, Vorbis comments, iTunes atoms and RIFF INFO/bext chunks name the recorder,
+ * the owner and the time; iPhone voice memos carry the place they were recorded; a cover picture is
+ * a JPEG with its own EXIF. Defence: ffmpeg (a child, under prlimit) copies only the audio streams,
+ * bit for bit, into a fresh file of the same format, writing no tags, no ID3 (v1 or v2), no BWF
+ * chunk, no chapters and no encoder name. The Ogg and FLAC muxers write a new comment header from
+ * the (now empty) tag list, so the original Vorbis comments do not travel with the copied stream.
+ * Limit: what is audible (a voice, a background) stays; that is the tip.
+ */
+import { rmSync, statSync } from 'node:fs';
+import { CleaningFailed } from '../errors.ts';
+import { runTool } from './subprocess.ts';
 import type { Cleaner } from './types.ts';
+import { BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, limitsFor, probe } from './video-probe.ts';
 
-export const cleanAudio: Cleaner = async (_input, sniffed) => {
-  throw new UnsupportedType({ type: sniffed.ext });
+/** Output muxer, extension and muxer options per sniffed type: the format is kept. */
+const MUXER: Record<string, { format: string; ext: string; options: string[] }> = {
+  ogg: { format: 'ogg', ext: 'ogg', options: [] },
+  oga: { format: 'ogg', ext: 'oga', options: [] },
+  opus: { format: 'ogg', ext: 'opus', options: [] },
+  m4a: { format: 'ipod', ext: 'm4a', options: ['-empty_hdlr_name', '1'] },
+  mp3: { format: 'mp3', ext: 'mp3', options: ['-id3v2_version', '0', '-write_id3v1', '0'] },
+  wav: { format: 'wav', ext: 'wav', options: ['-write_bext', '0'] },
+  amr: { format: 'amr', ext: 'amr', options: [] },
+  flac: { format: 'flac', ext: 'flac', options: [] },
+  aac: { format: 'adts', ext: 'aac', options: ['-write_id3v2', '0', '-write_apetag', '0'] },
+};
+
+export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
+  const muxer = MUXER[sniffed.ext];
+  if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not an audio type');
+  const p = await probe(input, sniffed.ext);
+  const kept = p.streams.filter((s) => s.codec_type === 'audio' && s.codec_name !== undefined && s.codec_name !== 'none');
+  if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio stream');
+
+  const out = scratch.path('.' + muxer.ext);
+  const args = [
+    ...QUIET,
+    ...inputArgs(sniffed.ext, input),
+    ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
+    '-c', 'copy',
+    ...NO_METADATA,
+    ...BITEXACT,
+    ...muxer.options,
+    '-f', muxer.format,
+    out,
+  ];
+  const r = await runTool('ffmpeg', args, limitsFor(input, false));
+  let size = 0;
+  try {
+    size = statSync(out).size;
+  } catch {
+    size = 0;
+  }
+  if (r.code !== 0 || size === 0) {
+    rmSync(out, { force: true });
+    throw new CleaningFailed({ type: sniffed.ext }, 'ffmpeg could not remux the audio');
+  }
+  const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
+  return { path: out, kind: 'audio', ext: muxer.ext, report: { removed, warnings: [] } };
 };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import type { Metadata } from 'sharp';
 import { cleanImage } from '../../src/sanitize/image.ts';
 import { CleaningFailed } from '../../src/errors.ts';
 import type { Cleaned } from '../../src/sanitize/types.ts';
@@ -22,7 +23,7 @@ after(() => w.remove());
 const clean = (path: string, ext: string): Promise<Cleaned> => cleanImage(path, { ext, mime: '' }, w.scratch);
 
 /** The cleaned photo has no identifying tag, no planted byte, and decodes. */
-async function assertClean(out: Cleaned): Promise<sharp.Metadata> {
+async function assertClean(out: Cleaned): Promise<Metadata> {
   assert.deepEqual(identifyingTags(out.path), []);
   assert.deepEqual(markersIn(out.path), []);
   const meta = await sharp(out.path).metadata();

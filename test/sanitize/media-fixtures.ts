@@ -82,8 +82,14 @@ export function exifOf(path: string): Record<string, unknown> {
 export const IDENTIFYING_TAG =
   /GPS|Make|Model|Serial|Owner|Artist|Creator|By-line|Comment|DateTimeOriginal|CreateDate|Thumbnail|Preview|Author|Location|ISO6709|Software|Encoder|Title|Orientation|Rotation/i;
 
+/** Values a muxer writes when it has nothing to say: zeroed dates, no rotation, no preview. */
+const EMPTY_VALUE = /^(0000:00:00 00:00:00|0|0 s|Horizontal \(normal\)|Lav[fc]( [a-z0-9_]+)?|)$/;
+
 export function identifyingTags(path: string): string[] {
-  return Object.keys(exifOf(path)).filter((k) => !k.startsWith('System:') && !k.startsWith('File:') && !k.startsWith('Composite:ImageSize') && IDENTIFYING_TAG.test(k));
+  return Object.entries(exifOf(path))
+    .filter(([k, v]) => !k.startsWith('System:') && !k.startsWith('File:') && IDENTIFYING_TAG.test(k))
+    .filter(([, v]) => !EMPTY_VALUE.test(String(v)))
+    .map(([k]) => k);
 }
 
 /** Every planted marker that still appears anywhere in the file's bytes. */
