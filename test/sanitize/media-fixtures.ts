@@ -72,7 +72,9 @@ export function plantPhotoTags(path: string, thumb: string, opts: { orientation?
 
 /** exiftool's view of a file, every group, as JSON. */
 export function exifOf(path: string): Record<string, unknown> {
-  const parsed: unknown = JSON.parse(run('exiftool', ['-j', '-a', '-G1', '-m', path]).toString('utf8'));
+  // exiftool exits 1 on formats it does not know (AMR) but still prints what it could read.
+  const r = spawnSync('exiftool', ['-j', '-a', '-G1', '-m', path], { encoding: 'utf8' });
+  const parsed: unknown = JSON.parse(r.stdout);
   const first: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
   if (typeof first !== 'object' || first === null) throw new Error('exiftool gave no object');
   return Object.fromEntries(Object.entries(first));
