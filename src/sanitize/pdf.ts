@@ -38,7 +38,8 @@ export const PDF_LIMITS = {
 
 export const TEXT_BECAME_PICTURES = 'PDF pages were turned into pictures: text can no longer be selected or searched';
 
-interface PdfInfo { pages: number; longestSidePt: number[] }
+/** Page sizes in points, as [width, height] before /Rotate (pdftoppm applies the rotation). */
+interface PdfInfo { pages: number; sizesPt: [number, number][] }
 
 /** Runs pdfinfo; refuses password-protected and unreadable files. */
 async function inspect(input: string, refuse: (r: string) => never): Promise<PdfInfo> {
@@ -51,12 +52,12 @@ async function inspect(input: string, refuse: (r: string) => never): Promise<Pdf
   // A user password makes pdfinfo fail above; owner-password-only files render, so they are taken.
   const sizes = await runTool('pdfinfo', ['-f', '1', '-l', String(pages), input], { timeoutMs: 60_000, cpuSeconds: 60 });
   if (sizes.code !== 0) refuse('pdfinfo could not read page sizes');
-  const longest: number[] = [];
+  const sizesPt: [number, number][] = [];
   for (const m of sizes.stdout.toString('latin1').matchAll(/^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts/gm)) {
-    longest.push(Math.max(Number(m[1]), Number(m[2])));
+    sizesPt.push([Number(m[1]), Number(m[2])]);
   }
-  if (longest.length !== pages) refuse('page sizes unreadable');
-  return { pages, longestSidePt: longest };
+  if (sizesPt.length !== pages || sizesPt.some(([w, h]) => !(w > 0 && h > 0))) refuse('page sizes unreadable');
+  return { pages, sizesPt };
 }
 
 /** qpdf's structural check: a file poppler would silently "repair" is refused instead. */
@@ -91,8 +92,10 @@ export const cleanPdf: Cleaner = async (input, sniffed, scratch) => {
       const w = meta.width ?? 0;
       const h = meta.height ?? 0;
       if (!w || !h) refuse('a rendered page is empty');
-      const scale = (info.longestSidePt[i] ?? 0) / Math.max(w, h);
-      pictures.push({ jpeg, widthPx: w, heightPx: h, components: meta.channels === 1 ? 1 : 3, widthPt: w * scale, heightPt: h * scale });
+      // The picture is already rotated; match the page's sides to its orientation.
+      const [pw, ph] = info.sizesPt[i] ?? [0, 0];
+      const [widthPt, heightPt] = (w >= h) === (pw >= ph) ? [pw, ph] : [ph, pw];
+      pictures.push({ jpeg, widthPx: w, heightPx: h, components: meta.channels === 1 ? 1 : 3, widthPt, heightPt });
     }
     await writeImagePdf(pictures, output);
   } catch (e) {
