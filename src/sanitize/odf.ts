@@ -45,10 +45,13 @@ function emptySettings(original: string): string {
 
 /** Annotation and tracked-change authors, dates and initials; links to the tipster's disk. */
 function scrubOdfXml(xml: string, p: Pseudonyms, c: Counts): string {
+  // One pass in document order, so initials follow the creator named just before them.
+  let lastCreator = '';
   return xml
-    .replace(/<dc:creator>([^<]*)<\/dc:creator>/g, (_m, n: string) => { bump(c, 'author'); return `<dc:creator>${p.label(n)}</dc:creator>`; })
-    .replace(/<meta:creator-initials>([^<]*)<\/meta:creator-initials>/g, (_m, n: string) => {
-      bump(c, 'author_initials'); return `<meta:creator-initials>${p.initials(n)}</meta:creator-initials>`;
+    .replace(/<dc:creator>([^<]*)<\/dc:creator>|<meta:creator-initials>([^<]*)<\/meta:creator-initials>/g, (_m, creator?: string, initials?: string) => {
+      if (creator !== undefined) { lastCreator = creator; bump(c, 'author'); return `<dc:creator>${p.label(creator)}</dc:creator>`; }
+      bump(c, 'author_initials');
+      return `<meta:creator-initials>${p.initials(lastCreator || (initials ?? ''))}</meta:creator-initials>`;
     })
     .replace(/<dc:date>[^<]*<\/dc:date>/g, () => { bump(c, 'revision_date'); return `<dc:date>${FIXED_DATE}</dc:date>`; })
     .replace(/(\sxlink:href\s*=\s*)("(?:file:|\/|[A-Za-z]:|(?:\.\.\/){2,})[^"]*")/gi, (_m, a: string) => { bump(c, 'local_path'); return `${a}"removed"`; });

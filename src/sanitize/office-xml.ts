@@ -45,13 +45,18 @@ export interface PartOptions {
   removedRelIds: Set<string>;
 }
 
-function rewriteAttribute(local: string, qname: string, quoted: string, p: Pseudonyms, o: PartOptions, c: Counts): string | null {
+function isAuthorAttribute(local: string, o: PartOptions): boolean {
+  return local === 'author' || local === 'displayName' || (local === 'name' && o.nameIsAuthor);
+}
+
+function rewriteAttribute(local: string, qname: string, quoted: string, owner: string | undefined, p: Pseudonyms, o: PartOptions, c: Counts): string | null {
   const value = quoted.slice(1, -1);
-  if (local === 'author' || local === 'displayName' || (local === 'name' && o.nameIsAuthor)) {
+  if (isAuthorAttribute(local, o)) {
     bump(c, 'author');
     return `"${p.label(value)}"`;
   }
-  if (local === 'initials') { bump(c, 'author_initials'); return `"${p.initials(value)}"`; }
+  // Initials follow the author named in the same tag, so "Autor 2" is always "A2".
+  if (local === 'initials') { bump(c, 'author_initials'); return `"${p.initials(owner ?? value)}"`; }
   if (local === 'date' || local === 'dateUtc' || local === 'dt' || local === 'dT') { bump(c, 'revision_date'); return null; }
   if (local === 'userId' || local === 'providerId') { bump(c, 'account_id'); return '""'; }
   if (local.startsWith('rsid')) { bump(c, 'rsid'); return null; }
@@ -69,8 +74,10 @@ export function scrubOfficeXml(xml: string, p: Pseudonyms, o: PartOptions, c: Co
   out = out.replace(/<author>([^<]*)<\/author>/g, (_m, name: string) => { bump(c, 'author'); return `<author>${p.label(name)}</author>`; });
   return out.replace(START_TAG, (tag, name: string, attrs: string | undefined, selfClose: string) => {
     if (!attrs) return tag;
+    let owner: string | undefined;
+    for (const a of attrs.matchAll(ATTRIBUTE)) if (isAuthorAttribute(a[3] ?? '', o)) owner = (a[4] ?? '').slice(1, -1);
     const rewritten = attrs.replace(ATTRIBUTE, (m, space: string, qname: string, local: string, quoted: string) => {
-      const v = rewriteAttribute(local, qname, quoted, p, o, c);
+      const v = rewriteAttribute(local, qname, quoted, owner, p, o, c);
       return v === null ? '' : v === quoted ? m : `${space}${qname}=${v}`;
     });
     return `<${name}${rewritten}${selfClose}>`;
