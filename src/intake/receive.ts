@@ -38,7 +38,14 @@ function safeName(name: string): string {
 /**
  * `scratchPaths` collects every path written, even on failure, so the caller can remove them all.
  */
-export function receive(req: IncomingMessage, limits: ReceiveLimits, scratch: Scratch, scratchPaths: string[]): Promise<Received> {
+export function receive(
+  req: IncomingMessage,
+  limits: ReceiveLimits,
+  scratch: Scratch,
+  scratchPaths: string[],
+  /** Filled as fields arrive, so the caller still has the typed note when a later file is refused. */
+  fields: Record<string, string> = {},
+): Promise<Received> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -57,18 +64,21 @@ export function receive(req: IncomingMessage, limits: ReceiveLimits, scratch: Sc
       reject(new BadForm('bad_form'));
       return;
     }
-    const fields: Record<string, string> = {};
     const files: ReceivedFile[] = [];
     const writes: Promise<void>[] = [];
+    const inFlight: Transform[] = [];
     let total = 0;
     let failed = false;
 
+    // Stop every file in flight and wait for its write to settle, so that when the caller removes
+    // scratch files, no late write can create one again.
     const fail = (e: TipError) => {
       if (failed) return;
       failed = true;
       req.unpipe(bb);
       req.resume();
-      reject(e);
+      for (const c of inFlight) c.destroy(new Error('tip refused'));
+      void Promise.allSettled(writes).then(() => reject(e));
     };
 
     bb.on('field', (name, value, info) => {
@@ -92,6 +102,7 @@ export function receive(req: IncomingMessage, limits: ReceiveLimits, scratch: Sc
           cb(null, chunk);
         },
       });
+      inFlight.push(counter);
       stream.on('limit', () => fail(new TooLarge('file_too_large', { file: file.clientName })));
       writes.push(
         pipeline(stream, counter, createWriteStream(file.rawPath, { mode: 0o600, highWaterMark: 1024 * 1024 })).catch((e: unknown) => {

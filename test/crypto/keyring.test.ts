@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKeyring, KeyringError } from '../../src/crypto/keyring.ts';
+import { gpg, makeEditor, writeKey } from '../support/gpg.ts';
+
+function keysDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'buzon-keys-'));
+  return d;
+}
+
+test('a keys folder with a secret key is refused, naming the file', async () => {
+  const dir = keysDir();
+  writeKey(dir, 'ana.asc', makeEditor('cv25519').secretKey);
+  await assert.rejects(loadKeyring(dir), (e: Error) => e instanceof KeyringError && /ana\.asc: holds a secret key/.test(e.message));
+});
+
+test('an expired key is refused, naming the file and the date', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
+  gpg(home, ['--faked-system-time', '20200101T000000', '--passphrase', '', '--quick-gen-key', 'old@example.org', 'ed25519', 'sign,cert', '1d']);
+  const fpr = gpg(home, ['--with-colons', '--list-keys']).toString().split('\n').find((l) => l.startsWith('fpr'))!.split(':')[9]!;
+  gpg(home, ['--faked-system-time', '20200101T000000', '--passphrase', '', '--quick-add-key', fpr, 'cv25519', 'encr', '1d']);
+  const dir = keysDir();
+  writeKey(dir, 'old.asc', gpg(home, ['--armor', '--export']).toString());
+  await assert.rejects(loadKeyring(dir), (e: Error) => /old\.asc: the key expired on 2020-01-02/.test(e.message));
+});
+
+test('a signing-only key is refused: no editor could ever decrypt', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
+  gpg(home, ['--passphrase', '', '--quick-gen-key', 'signer@example.org', 'ed25519', 'sign', '0']);
+  const dir = keysDir();
+  writeKey(dir, 'signer.asc', gpg(home, ['--armor', '--export']).toString());
+  await assert.rejects(loadKeyring(dir), (e: Error) => /signer\.asc: the key has no valid encryption subkey/.test(e.message));
+});
+
+test('a revoked key is refused', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
+  gpg(home, ['--passphrase', '', '--quick-gen-key', 'gone@example.org', 'rsa2048', 'default', '0']);
+  const rev = readdirSync(join(home, 'openpgp-revocs.d'))[0]!;
+  const cert = execFileSync('sed', ['s/^:-----/-----/', join(home, 'openpgp-revocs.d', rev)]);
+  gpg(home, ['--import'], cert);
+  const dir = keysDir();
+  writeKey(dir, 'gone.asc', gpg(home, ['--armor', '--export']).toString());
+  await assert.rejects(loadKeyring(dir), (e: Error) => /gone\.asc: the key is revoked/.test(e.message));
+});
+
+test('an empty keys folder is refused when there is no demo key', async () => {
+  await assert.rejects(loadKeyring(keysDir()), (e: Error) => /no editor key \(\*\.asc\) found/.test(e.message));
+});
+
+test('garbage in a .asc file is refused, naming the file', async () => {
+  const dir = keysDir();
+  writeKey(dir, 'junk.asc', 'hello');
+  await assert.rejects(loadKeyring(dir), (e: Error) => /junk\.asc: not an armored OpenPGP public key/.test(e.message));
+});
+
+test('RSA and Curve25519 keys made by gpg are accepted and fingerprints reported', async () => {
+  const dir = keysDir();
+  const a = makeEditor('rsa3072');
+  const b = makeEditor('cv25519');
+  writeKey(dir, 'a.asc', a.publicKey);
+  writeKey(dir, 'b.asc', b.publicKey);
+  const ring = await loadKeyring(dir);
+  assert.equal(ring.editors.length, 2);
+  assert.equal(ring.demo, false);
+  for (const e of ring.editors) assert.match(e.fingerprint, /^[0-9A-F]{40}$/);
+});
+
+function startIntake(env: Record<string, string>): { code: number | null; stderr: string } {
+  const r = spawnSync('npx', ['tsx', 'src/intake/main.ts'], {
+    env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-test-'), ...env },
+    timeout: 60_000,
+    encoding: 'utf8',
+  });
+  return { code: r.status, stderr: r.stderr };
+}
+
+test('the intake will not start with a secret key in KEYS_DIR: one line, the file, the reason, non-zero exit', () => {
+  const dir = keysDir();
+  writeKey(dir, 'leaked.asc', makeEditor('cv25519').secretKey);
+  const r = startIntake({ KEYS_DIR: dir });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^buzon intake: leaked\.asc: holds a secret key/m);
+});
+
+test('a bad setting stops the start with a line naming the variable', () => {
+  const r = startIntake({ PORT: 'eighty', KEYS_DIR: keysDir() });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^buzon intake: PORT: /m);
+});
+
+test('a first start with an empty keys folder makes a demo key outside it; production refuses it', () => {
+  const root = mkdtempSync(join(tmpdir(), 'buzon-demo-'));
+  const keys = join(root, 'keys');
+  mkdirSync(keys);
+  const r = startIntake({ KEYS_DIR: keys, DEMO_KEY_DIR: join(root, 'demo'), NODE_ENV: 'production' });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /no editor key/);
+  assert.equal(existsSync(join(root, 'demo')), false);
+});
