@@ -14,10 +14,14 @@ import { storeTip, type TipStore } from '../store-tip.ts';
 import { sendError, wantsJson } from '../respond.ts';
 import { langOf } from '../lang.ts';
 import { thanksPage } from '../views/pages.ts';
+import { claimUploads } from '../tus/claim.ts';
+import type { PartialStore } from '../tus/partial-store.ts';
 
 export interface TipRouteDeps extends TipStore {
   config: Config;
   queue: Queue<TipJob>;
+  /** Finished resumable uploads (tus), referenced by id in the form's `uploads` field. */
+  uploads?: PartialStore;
 }
 
 export function tipRoutes(deps: TipRouteDeps): Router {
@@ -27,6 +31,8 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     const lang = langOf(req);
     const scratchPaths: string[] = [];
     let received: Received | undefined;
+    // Filled as fields arrive, so a refusal mid-upload still gives back the typed note.
+    const typed: Record<string, string> = {};
     try {
       received = await receive(
         req,
@@ -38,8 +44,15 @@ export function tipRoutes(deps: TipRouteDeps): Router {
         },
         deps.scratch,
         scratchPaths,
+        typed,
       );
+      const claimed = await claimUploads(deps.uploads, received.fields.uploads, deps.scratch, scratchPaths, received.files, {
+        maxFiles: config.MAX_FILES,
+        maxTipBytes: config.MAX_TIP_BYTES,
+      });
+      received.files.push(...claimed.files);
       const tip = await storeTip(deps, received, scratchPaths);
+      await claimed.done();
       await enqueueTip(deps.queue, { tipId: tip.tipId, files: tip.sealed }).catch(() => {
         log.warn({ tip: tip.tipId }, 'queue unavailable; tip kept in the vault outbox');
       });
@@ -51,7 +64,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       else log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'tip failed');
       if (!req.complete) res.set('Connection', 'close');
       // The typed note and links go back into the form, so a refusal never loses them.
-      sendError(req, res, lang, e, received?.fields);
+      sendError(req, res, lang, e, received?.fields ?? typed);
     } finally {
       await Promise.all(scratchPaths.map((p) => rm(p, { force: true })));
     }
