@@ -23,6 +23,8 @@ export interface Manifest {
   receivedAt: string;
   note: string;
   links: string[];
+  /** Sharer and tracking parameters taken out of the links, by name. */
+  linksRemoved: Record<string, number>;
   linkWarnings: string[];
   files: ManifestFile[];
 }

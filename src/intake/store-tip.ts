@@ -88,6 +88,7 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
       receivedAt: receivedDay(),
       note,
       links: links.links,
+      linksRemoved: links.removed,
       linkWarnings: links.warnings,
       files: entries,
     };

@@ -65,3 +65,20 @@ test('the delivered folder names nothing about the tipster: no original filename
   const names = readdirSync(svc.config.INBOX_DIR, { recursive: true }).map(String);
   assert.ok(names.every((n) => !n.includes('IMG_2022')));
 });
+
+test('sharer ids are taken out of links before they are sealed, and a javascript: link stays inert text', async () => {
+  const res = await request(svc.intake.app)
+    .post('/tips')
+    .set('Accept', 'application/json')
+    .field('links', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ&si=SHARERID123&t=42\njavascript:alert(1)\nvi el video en el canal de Juan')
+    .expect(201);
+  assert.equal(res.body.files, 0);
+  const tips = await waitForInbox(svc.config.INBOX_DIR, 2);
+  const manifests = tips.map((t) => JSON.parse(gpgDecrypt(cv, join(t, 'manifest.json.pgp')).toString()));
+  const m = manifests.find((x) => x.files.length === 0)!;
+  assert.equal(m.links[0], 'https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42');
+  assert.equal(m.links[1], 'javascript:alert(1)');
+  assert.equal(m.links[2], 'vi el video en el canal de Juan');
+  assert.equal(m.linksRemoved.si, 1);
+  assert.ok(!JSON.stringify(m).includes('SHARERID123'));
+});
