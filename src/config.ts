@@ -26,6 +26,17 @@ const schema = z.object({
   MAX_LINKS: z.coerce.number().int().min(0).default(100),
   OUTBOX_SWEEP_SECONDS: z.coerce.number().positive().default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  /** Resumable uploads in progress, encrypted under keys held only in memory; emptied at start. */
+  PARTIALS_DIR: z.string().default('./partials'),
+  /** Our .onion address, announced to Tor Browser with the Onion-Location header. */
+  ONION_LOCATION: z.string().regex(/^https?:\/\/[a-z2-7]{56}\.onion(\/.*)?$/, 'must be an http(s)://….onion URL').optional(),
+  /** The newsroom's look: a folder with brand.json and a logo; each BRAND_* below overrides it. */
+  BRANDING_DIR: z.string().default('./branding'),
+  BRAND_NAME: z.string().max(80).optional(),
+  BRAND_ACCENT: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #0b6e4f').optional(),
+  BRAND_LOGO: z.string().optional(),
+  BRAND_INTRO_ES: z.string().max(2000).optional(),
+  BRAND_INTRO_EN: z.string().max(2000).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -49,5 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     INBOX_DIR: resolve(c.INBOX_DIR),
     DEMO_KEY_DIR: resolve(c.DEMO_KEY_DIR),
     SCRATCH_DIR: resolve(c.SCRATCH_DIR),
+    PARTIALS_DIR: resolve(c.PARTIALS_DIR),
+    BRANDING_DIR: resolve(c.BRANDING_DIR),
   });
 }

@@ -1,25 +1,30 @@
 /** The tipster's pages, server-rendered and working without JavaScript. */
 import { t } from '../i18n/index.ts';
 import { esc, page } from './html.ts';
+import { viewContext } from './context.ts';
 
-export function formPage(lang: string): string {
-  return page(lang, 'Buzón', `<h1>Buzón</h1>
-<form method="post" action="/tips?lang=${esc(lang)}" enctype="multipart/form-data">
-<p><label for="note">Note</label><br><textarea id="note" name="note" rows="8" cols="60"></textarea></p>
-<p><label for="links">Links (one per line)</label><br><textarea id="links" name="links" rows="3" cols="60"></textarea></p>
-<p><label for="files">Files</label><br><input id="files" name="files" type="file" multiple></p>
-<p><button type="submit">Send</button></p>
-</form>`);
-}
+export { formPage, type FormState, type FormError, type FieldName } from './form.ts';
 
+/**
+ * The receipt is shown once and never again: it is not stored anywhere we could show it from, so the
+ * page says plainly to write it down.
+ */
 export function thanksPage(lang: string, receipt: string, files: number): string {
-  return page(lang, 'Buzón', `<h1>Thank you</h1>
-<p>Your tip was received with ${esc(files)} file(s).</p>
-<p>Receipt: <strong>${esc(receipt)}</strong></p>`);
+  const { brand } = viewContext();
+  return page(lang, `${t(lang, 'thanks.title')}: ${brand.name}`, `<h1>${esc(t(lang, 'thanks.title'))}</h1>
+<div class="panel receipt-box">
+<h2 id="receipt-title">${esc(t(lang, 'thanks.receipt'))}</h2>
+<p class="receipt">${esc(receipt)}</p>
+<p>${esc(t(lang, 'thanks.receipt.hint'))}</p>
+</div>
+<p>${esc(t(lang, 'thanks.files', { files }))}</p>
+<p>${esc(t(lang, 'thanks.after'))}</p>
+<p><a class="button-link" href="/?lang=${esc(lang)}">${esc(t(lang, 'thanks.another'))}</a></p>`);
 }
 
-export function errorPage(lang: string, message: string): string {
-  return page(lang, t(lang, 'error.title'), `<h1>${esc(t(lang, 'error.title'))}</h1>
+/** For refusals that are not about a form (a page that does not exist). */
+export function errorPage(lang: string, message: string, title = t(lang, 'error.title')): string {
+  return page(lang, title, `<h1>${esc(title)}</h1>
 <p role="alert">${esc(message)}</p>
 <p><a href="/?lang=${esc(lang)}">${esc(t(lang, 'error.next'))}</a></p>`);
 }

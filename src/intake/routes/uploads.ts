@@ -1,0 +1,28 @@
+/**
+ * /uploads: the tus endpoint the script uses for resumable uploads (creation, PATCH, HEAD, DELETE).
+ * No CORS: the form and the endpoint share an origin, so no other site's page may read from it.
+ */
+import { Router, type Request, type Response } from 'express';
+import { Server, MemoryLocker } from '@tus/server';
+import { newUploadId, type PartialStore } from '../tus/partial-store.ts';
+
+export function uploadRoutes(store: PartialStore, maxFileBytes: number): Router {
+  const tus = new Server({
+    path: '/uploads',
+    datastore: store,
+    locker: new MemoryLocker(),
+    maxSize: maxFileBytes,
+    relativeLocation: true,
+    respectForwardedHeaders: false,
+    allowedOrigins: () => false,
+    namingFunction: () => newUploadId(),
+    disableTerminationForFinishedUploads: false,
+  });
+  const r = Router();
+  const handle = (req: Request, res: Response) => {
+    void tus.handle(req, res);
+  };
+  r.all('/uploads', handle);
+  r.all('/uploads/:id', handle);
+  return r;
+}
