@@ -1,13 +1,10 @@
 /** Reads a line from the terminal without echoing it, so a passphrase never shows on screen. */
-import { createInterface } from 'node:readline';
 
 export function askHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     if (!process.stdin.isTTY) {
-      // Piped input: read one line.
-      const rl = createInterface({ input: process.stdin });
-      rl.once('line', (l) => { rl.close(); resolve(l); });
-      rl.once('close', () => reject(new Error('no passphrase given; use --passphrase-file')));
+      // Piped input, for scripts: the first line.
+      void readPiped().then((l) => (l ? resolve(l) : reject(new Error('no passphrase given; use --passphrase-file'))), reject);
       return;
     }
     process.stdout.write(prompt);
@@ -32,4 +29,13 @@ export function askHidden(prompt: string): Promise<string> {
     };
     stdin.on('data', onData);
   });
+}
+
+async function readPiped(): Promise<string | undefined> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.includes('\n') || text.length > 4096) break;
+  }
+  return text.split(/\r?\n/)[0] || undefined;
 }

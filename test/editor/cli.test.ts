@@ -1,0 +1,97 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import sharp from 'sharp';
+import { startService, type TestService } from '../support/service.ts';
+import { makeEditor, writeKey, type GpgEditor } from '../support/gpg.ts';
+import { dirtyJpeg } from '../support/fixtures.ts';
+import { waitForInbox } from '../support/wait.ts';
+
+let svc: TestService;
+let editor: GpgEditor;
+const work = mkdtempSync(join(tmpdir(), 'buzon-cli-'));
+
+function cli(args: string[], input?: string) {
+  return spawnSync('npx', ['tsx', 'src/editor/cli.ts', ...args], { encoding: 'utf8', input, timeout: 60_000 });
+}
+
+before(async () => {
+  editor = makeEditor('rsa3072');
+  const root = mkdtempSync(join(tmpdir(), 'buzon-test-'));
+  mkdirSync(join(root, 'keys'));
+  writeKey(join(root, 'keys'), 'ed.asc', editor.publicKey);
+  svc = await startService({ root });
+  writeFileSync(join(work, 'secret.asc'), editor.secretKey);
+  writeFileSync(join(work, 'pass.txt'), editor.passphrase + '\n');
+  writeFileSync(join(work, 'wrong.txt'), 'not the passphrase\n');
+  const photo = await dirtyJpeg(work);
+  await request(svc.intake.app)
+    .post('/tips')
+    .set('Accept', 'application/json')
+    .field('note', 'Nota para la redacción\nsegunda línea')
+    .field('links', 'https://example.org/uno\nhttps://example.org/dos')
+    .attach('files', photo)
+    .expect(201);
+  await waitForInbox(svc.config.INBOX_DIR);
+});
+after(async () => svc.stop());
+
+test('the editor CLI writes each delivered tip as a readable folder: note, links and the cleaned photo', async () => {
+  const out = join(work, 'out');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /opened 1 tip/);
+  const [tip] = readdirSync(out);
+  const dir = join(out, tip!);
+  assert.deepEqual(readdirSync(dir).sort(), ['links.txt', 'manifest.json', 'note.txt', 'photo-1.jpg']);
+  assert.equal(readFileSync(join(dir, 'note.txt'), 'utf8'), 'Nota para la redacción\nsegunda línea\n');
+  assert.equal(readFileSync(join(dir, 'links.txt'), 'utf8'), 'https://example.org/uno\nhttps://example.org/dos\n');
+  const meta = await sharp(join(dir, 'photo-1.jpg')).metadata();
+  assert.equal(meta.width, 64);
+  assert.equal(meta.exif, undefined);
+
+  const again = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.match(again.stdout, /opened 0 tip\(s\).*1 already open/);
+});
+
+test('the passphrase can be piped in on standard input', () => {
+  const out = join(work, 'out-stdin');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out], editor.passphrase + '\n');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readdirSync(out).length, 1);
+});
+
+test('a wrong passphrase gets a clear error and writes nothing', () => {
+  const out = join(work, 'out-wrong');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'wrong.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^buzon editor: wrong passphrase for this key$/m);
+});
+
+test('another editor\'s key gets a clear error naming the tip it cannot open', () => {
+  const other = makeEditor('cv25519');
+  writeFileSync(join(work, 'other.asc'), other.secretKey);
+  writeFileSync(join(work, 'other-pass.txt'), other.passphrase);
+  const out = join(work, 'out-other');
+  const r = cli(['decrypt', '--key', join(work, 'other.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'other-pass.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /this key cannot open it/);
+  assert.deepEqual(readdirSync(out), []);
+});
+
+test('a public key given as --key gets a clear error', () => {
+  writeFileSync(join(work, 'public.asc'), editor.publicKey);
+  const r = cli(['decrypt', '--key', join(work, 'public.asc'), '--inbox', svc.config.INBOX_DIR, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /not an armored OpenPGP secret key/);
+});
+
+test('no command prints the usage', () => {
+  const r = cli([]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /usage: npm run editor -- decrypt --key/);
+});
