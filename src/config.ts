@@ -25,6 +25,15 @@ const schema = z.object({
   MAX_NOTE_CHARS: z.coerce.number().int().min(0).default(100_000),
   MAX_LINKS: z.coerce.number().int().min(0).default(100),
   OUTBOX_SWEEP_SECONDS: z.coerce.number().positive().default(30),
+  /** Global budgets, never per client (see src/intake/abuse/gate.ts). */
+  TIPS_PER_MINUTE: z.coerce.number().int().positive().default(60),
+  NOJS_TIPS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+  BARE_TIPS_PER_MINUTE: z.coerce.number().int().min(0).default(5),
+  NOJS_MIN_SECONDS: z.coerce.number().min(0).default(10),
+  POW_BASE_COUNTER: z.coerce.number().int().positive().default(3000),
+  BYTES_IN_FLIGHT_MAX: bytes.default(8 * 1024 ** 3),
+  /** Signs tickets and challenges; random at each start unless set (set it when running several intakes). */
+  ABUSE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   /** Resumable uploads in progress, encrypted under keys held only in memory; emptied at start. */
   PARTIALS_DIR: z.string().default('./partials'),

@@ -15,6 +15,7 @@ import { securityHeaders } from './security-headers.ts';
 import { loadBranding } from './branding.ts';
 import { setViewContext } from './views/context.ts';
 import { PartialStore } from './tus/partial-store.ts';
+import { abuseRoutes } from './routes/abuse.ts';
 
 export interface IntakeDeps extends TipRouteDeps {
   /** Resolves true when Redis answers; used by /readyz. */
@@ -31,6 +32,7 @@ export function createApp(deps: IntakeDeps): express.Express {
     brand,
     limits: { maxFileBytes: config.MAX_FILE_BYTES, maxTipBytes: config.MAX_TIP_BYTES, maxFiles: config.MAX_FILES, stallMinutes: STALL_MINUTES },
     extensions: ACCEPTED_EXTENSIONS,
+    issueTicket: () => deps.gate.issueTicket(),
   });
   const uploads = deps.uploads ?? new PartialStore({ dir: config.PARTIALS_DIR, maxUploads: 500, expireMs: 24 * 3600_000 });
   setInterval(() => void uploads.deleteExpired().catch(() => {}), 10 * 60_000).unref();
@@ -42,6 +44,7 @@ export function createApp(deps: IntakeDeps): express.Express {
   app.use(securityHeaders({ onionLocation: config.ONION_LOCATION }));
   app.use(healthRoutes(deps.keyring, deps.redisReady));
   app.use(pageRoutes(brand));
+  app.use(abuseRoutes(deps.gate));
   app.use(uploadRoutes(uploads, config.MAX_FILE_BYTES));
   app.use(tipRoutes({ ...deps, uploads }));
   app.use((req: Request, res: Response) => {

@@ -13,6 +13,9 @@ import { openTipsQueue } from '../queue/tips.ts';
 import { startReconciler } from '../queue/reconcile.ts';
 import { redisOptions } from '../redis.ts';
 import { createApp } from './app.ts';
+import { AbuseGate } from './abuse/gate.ts';
+import { BytesInFlight } from './abuse/budget.ts';
+import { randomBytes } from 'node:crypto';
 import type express from 'express';
 
 export interface Intake {
@@ -54,7 +57,18 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
     }
   };
   const stopSweep = startReconciler(vault, queue, log, config.OUTBOX_SWEEP_SECONDS * 1000);
-  const app = createApp({ config, log, keyring, vault, scratch, queue, redisReady, limits: { maxNoteChars: config.MAX_NOTE_CHARS, maxLinks: config.MAX_LINKS } });
+  const gate = new AbuseGate(config.ABUSE_SECRET ? Buffer.from(config.ABUSE_SECRET) : randomBytes(32), {
+    tipsPerMinute: config.TIPS_PER_MINUTE,
+    ticketTipsPerMinute: config.NOJS_TIPS_PER_MINUTE,
+    bareTipsPerMinute: config.BARE_TIPS_PER_MINUTE,
+    ticketMinSeconds: config.NOJS_MIN_SECONDS,
+    powBaseCounter: config.POW_BASE_COUNTER,
+  });
+  const inFlight = new BytesInFlight(config.BYTES_IN_FLIGHT_MAX);
+  const app = createApp({
+    config, log, keyring, vault, scratch, queue, redisReady, gate, inFlight,
+    limits: { maxNoteChars: config.MAX_NOTE_CHARS, maxLinks: config.MAX_LINKS },
+  });
   return {
     app,
     keyring,

@@ -39,6 +39,12 @@ export function testConfig(root: string, env: Record<string, string> = {}): Conf
     DEMO_KEY_DIR: join(root, 'demo-editor'),
     SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-test-'),
     LOG_LEVEL: 'info',
+    // Budgets wide open, except in the tests of abuse control, which set their own.
+    TIPS_PER_MINUTE: '1000000',
+    BARE_TIPS_PER_MINUTE: '1000000',
+    NOJS_TIPS_PER_MINUTE: '1000000',
+    NOJS_MIN_SECONDS: '0',
+    POW_BASE_COUNTER: '20',
     ...env,
   });
 }

@@ -71,6 +71,10 @@ export const catalog = {
   'error.cleaning_failed': 'We could not remove the hidden information from “{file}”, so we did not keep it. It may be damaged. Try exporting it again, or send a screenshot of it instead.',
   'error.unavailable': 'The tip line cannot keep tips safely right now. Nothing was kept. Please try again in a few minutes.',
   'error.not_found': 'This page does not exist.',
+  'error.busy': 'The tip line is receiving many tips right now. Nothing was lost: your note is still here. Press send again in {seconds} seconds.',
+  'error.wait': 'Please wait {seconds} more seconds, then press send again. This short wait keeps spam out; your note is still here.',
+  'error.busy_upload': 'The tip line is receiving many large uploads right now. Nothing was kept. Please try again in a few minutes.',
+  'error.challenge_failed': 'The automatic check in your browser did not work. Reload the page and send again; your note is kept below.',
   'error.internal': 'Something went wrong on our side and nothing was kept. Please try again.',
   'error.next': 'Go back to the form',
 } as const;

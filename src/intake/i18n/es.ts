@@ -70,6 +70,10 @@ export const catalog: Record<MessageKey, string> = {
   'error.cleaning_failed': 'No pudimos quitar la información oculta de «{file}», así que no lo guardamos. Puede estar dañado. Intenta exportarlo de nuevo o envía una captura de pantalla.',
   'error.unavailable': 'La línea de pistas no puede guardar pistas de forma segura en este momento. No se guardó nada. Intenta de nuevo en unos minutos.',
   'error.not_found': 'Esta página no existe.',
+  'error.busy': 'La línea está recibiendo muchas pistas en este momento. No se perdió nada: tu nota sigue aquí. Vuelve a enviar en {seconds} segundos.',
+  'error.wait': 'Espera {seconds} segundos más y vuelve a enviar. Esta breve espera frena el spam; tu nota sigue aquí.',
+  'error.busy_upload': 'La línea está recibiendo muchas subidas grandes en este momento. No se guardó nada. Intenta de nuevo en unos minutos.',
+  'error.challenge_failed': 'La verificación automática de tu navegador no funcionó. Recarga la página y vuelve a enviar; tu nota se conserva abajo.',
   'error.internal': 'Algo falló de nuestro lado y no se guardó nada. Intenta de nuevo.',
   'error.next': 'Volver al formulario',
 };

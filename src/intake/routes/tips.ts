@@ -16,12 +16,17 @@ import { langOf } from '../lang.ts';
 import { thanksPage } from '../views/pages.ts';
 import { claimUploads } from '../tus/claim.ts';
 import type { PartialStore } from '../tus/partial-store.ts';
+import type { AbuseGate } from '../abuse/gate.ts';
+import type { BytesInFlight } from '../abuse/budget.ts';
+import { newReceipt } from '../receipt.ts';
 
 export interface TipRouteDeps extends TipStore {
   config: Config;
   queue: Queue<TipJob>;
   /** Finished resumable uploads (tus), referenced by id in the form's `uploads` field. */
   uploads?: PartialStore;
+  gate: AbuseGate;
+  inFlight: BytesInFlight;
 }
 
 export function tipRoutes(deps: TipRouteDeps): Router {
@@ -30,10 +35,16 @@ export function tipRoutes(deps: TipRouteDeps): Router {
   r.post('/tips', async (req: Request, res: Response) => {
     const lang = langOf(req);
     const scratchPaths: string[] = [];
+    const cleanup = () => Promise.all(scratchPaths.splice(0).map((p) => rm(p, { force: true })));
     let received: Received | undefined;
     // Filled as fields arrive, so a refusal mid-upload still gives back the typed note.
     const typed: Record<string, string> = {};
+    // Bytes in flight across all tips bound RAM scratch; a request that says nothing of its size
+    // is counted at the largest a tip may be.
+    const declared = Number(req.get('content-length') ?? config.MAX_TIP_BYTES);
+    const release = deps.inFlight.reserve(Math.min(Number.isFinite(declared) ? declared : config.MAX_TIP_BYTES, config.MAX_TIP_BYTES));
     try {
+      if (!release) throw new TipError(503, 'busy_upload');
       received = await receive(
         req,
         {
@@ -46,6 +57,14 @@ export function tipRoutes(deps: TipRouteDeps): Router {
         scratchPaths,
         typed,
       );
+      // Admission comes before any cleaning, the costly part. A bot that filled the honeypot is
+      // thanked with a receipt that means nothing, and its tip is dropped.
+      if ((await deps.gate.admit(received.fields)) === 'honeypot') {
+        log.info('honeypot tip dropped');
+        if (wantsJson(req)) res.status(201).json({ receipt: newReceipt(), files: received.files.length });
+        else res.status(201).type('html').send(thanksPage(lang, newReceipt(), received.files.length));
+        return;
+      }
       const claimed = await claimUploads(deps.uploads, received.fields.uploads, deps.scratch, scratchPaths, received.files, {
         maxFiles: config.MAX_FILES,
         maxTipBytes: config.MAX_TIP_BYTES,
@@ -53,6 +72,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       received.files.push(...claimed.files);
       const tip = await storeTip(deps, received, scratchPaths);
       await claimed.done();
+      await cleanup();
       await enqueueTip(deps.queue, { tipId: tip.tipId, files: tip.sealed }).catch(() => {
         log.warn({ tip: tip.tipId }, 'queue unavailable; tip kept in the vault outbox');
       });
@@ -62,11 +82,14 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     } catch (e) {
       if (e instanceof TipError) log.info({ code: e.code }, 'tip refused');
       else log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'tip failed');
+      await cleanup();
       if (!req.complete) res.set('Connection', 'close');
+      if (e instanceof TipError && e.status === 429) res.set('Retry-After', String(e.params.seconds ?? 60));
       // The typed note and links go back into the form, so a refusal never loses them.
       sendError(req, res, lang, e, received?.fields ?? typed);
     } finally {
-      await Promise.all(scratchPaths.map((p) => rm(p, { force: true })));
+      release?.();
+      await cleanup();
     }
   });
   return r;

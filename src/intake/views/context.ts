@@ -9,6 +9,8 @@ export interface ViewContext {
   limits: { maxFileBytes: number; maxTipBytes: number; maxFiles: number; stallMinutes: number };
   /** For the file input's accept attribute and the script's kind check. */
   extensions: readonly string[];
+  /** A fresh signed ticket for the no-JavaScript lane (abuse/ticket.ts), one per rendered form. */
+  issueTicket?: () => string;
 }
 
 let current: ViewContext = {

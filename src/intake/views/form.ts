@@ -90,6 +90,8 @@ ${field(lang, 'links', `<textarea id="links" name="links" rows="3" inputmode="ur
 ${field(lang, 'files', `<input id="files" name="files" type="file" multiple accept="${esc(accept)}" <CONTROL>>`, state, ' ' + esc(t(lang, 'limits.files', sizes)))}
 ${uploaded > 0 ? `<p class="uploaded">${esc(t(lang, 'field.uploaded', { count: uploaded }))}</p>` : ''}
 <input type="hidden" name="uploads" value="${esc(state.uploads ?? '')}">
+<input type="hidden" name="ticket" value="${esc(viewContext().issueTicket?.() ?? '')}">
+<div class="hp" aria-hidden="true"><label for="website">Website</label><input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
 <ul class="file-list" id="file-list" hidden></ul>
 <p class="status" id="upload-status" role="status"></p>
 <button type="submit">${esc(t(lang, 'submit'))}</button>
