@@ -5,10 +5,25 @@
  * leaks nothing extra, and compressing ciphertext-bound video is wasted work), binary format.
  * The literal packet carries the cleaned name and only the day, never the tipster's name or the
  * exact time, because an editor's machine can be seized too.
+ *
+ * Throughput and memory (see BENCHMARKS.md): openpgp.js runs AES-CFB and SHA-1 in OpenSSL, so its
+ * cost per byte is set by how many stream hops and copies each chunk makes, and how big chunks are.
+ * Readable.toWeb hands it the file stream's own chunks (64 KiB by default) and copies every one;
+ * Readable.fromWeb buffers 16 chunks of output. Here both bridges are ours: the input is re-chunked
+ * to a fixed power of two (the partial-length packets openpgp.js writes are powers of two, so
+ * whole chunks pass with one copy instead of being split and re-joined), read only when openpgp.js
+ * pulls (highWaterMark 0: no read-ahead), and the output is read only when the vault pulls.
+ * Memory held per seal is then a few chunks, whatever the file size.
  */
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeWebReadable } from 'node:stream/web';
 import * as openpgp from 'openpgp';
+
+/**
+ * 1 MiB, the size store-tip.ts reads the cleaned file in, so chunks pass through whole, and each
+ * becomes exactly one 2^20-byte partial-length packet. 64 KiB (Readable.toWeb's default) costs
+ * more per byte; 128 KiB to 1 MiB were within this machine's noise (bench/seal.ts, BENCHMARKS.md).
+ */
+export const SEAL_CHUNK_BYTES = 1024 * 1024;
 
 const CONFIG = {
   aeadProtect: false,
@@ -20,15 +35,108 @@ export function dayOf(d: Date): Date {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
 }
 
-export async function seal(plaintext: Readable, keys: openpgp.PublicKey[], filename: string): Promise<Readable> {
+/**
+ * A web stream that reads `source` only when pulled, in chunks of exactly `chunkBytes` (the last
+ * one shorter). Node Buffers are Uint8Arrays, so full chunks from the source pass without a copy.
+ */
+export function pullSource(source: Readable, chunkBytes = SEAL_CHUNK_BYTES): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let ended = false;
+  const take = (n: number): Uint8Array => {
+    const head = pending[0]!;
+    if (head.length >= n) {
+      // A view, not a copy: a big source chunk is handed on in slices of the same memory.
+      pendingBytes -= n;
+      if (head.length === n) pending.shift();
+      else pending[0] = head.subarray(n);
+      return head.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const head = pending[0]!;
+      const need = n - at;
+      if (head.length <= need) {
+        out.set(head, at);
+        at += head.length;
+        pending.shift();
+      } else {
+        out.set(head.subarray(0, need), at);
+        pending[0] = head.subarray(need);
+        at += need;
+      }
+    }
+    pendingBytes -= n;
+    return out;
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        while (!ended && pendingBytes < chunkBytes) {
+          const r = await it.next();
+          if (r.done) {
+            ended = true;
+            break;
+          }
+          const v = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+          if (v.length === 0) continue;
+          // Fast path: an exact-size chunk with nothing pending goes straight through.
+          if (pendingBytes === 0 && v.length === chunkBytes) {
+            controller.enqueue(v);
+            return;
+          }
+          pending.push(v);
+          pendingBytes += v.length;
+        }
+        if (pendingBytes > 0) controller.enqueue(take(Math.min(chunkBytes, pendingBytes)));
+        if (ended && pendingBytes === 0) controller.close();
+      },
+      async cancel(reason) {
+        source.destroy(reason instanceof Error ? reason : undefined);
+        await it.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** A Node Readable over a web stream that reads the web stream only when its consumer wants more. */
+export function pullReadable(web: ReadableStream<Uint8Array>, highWaterMark = SEAL_CHUNK_BYTES): Readable {
+  const reader = web.getReader();
+  return new Readable({
+    highWaterMark,
+    read() {
+      reader.read().then(
+        ({ done, value }) => {
+          if (done) this.push(null);
+          else this.push(value);
+        },
+        (e: unknown) => this.destroy(e instanceof Error ? e : new Error(String(e))),
+      );
+    },
+    destroy(err, cb) {
+      reader.cancel(err ?? undefined).then(() => cb(err), () => cb(err));
+    },
+  });
+}
+
+export interface SealOptions {
+  /** For bench/seal.ts; production uses SEAL_CHUNK_BYTES. */
+  chunkBytes?: number;
+}
+
+export async function seal(plaintext: Readable, keys: openpgp.PublicKey[], filename: string, opts: SealOptions = {}): Promise<Readable> {
+  const chunkBytes = opts.chunkBytes ?? SEAL_CHUNK_BYTES;
   const message = await openpgp.createMessage({
-    binary: Readable.toWeb(plaintext) as unknown as ReadableStream<Uint8Array>,
+    binary: pullSource(plaintext, chunkBytes),
     format: 'binary',
     filename,
     date: dayOf(new Date()),
   });
-  const sealed = await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG });
-  return Readable.fromWeb(sealed as unknown as NodeWebReadable<Uint8Array>);
+  const sealed = (await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG })) as ReadableStream<Uint8Array>;
+  return pullReadable(sealed, chunkBytes);
 }
 
 /** Small payloads (the manifest) sealed in one piece. */
