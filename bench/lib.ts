@@ -1,0 +1,195 @@
+/**
+ * Shared helpers for the benchmarks: statistics, peak memory from /proc, editors' keys made by gpg,
+ * and a whole service (redis-server, intake and worker as separate node processes) on loopback.
+ * Every load here targets 127.0.0.1 only and is bounded in count and time.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startRedis, freePort, type TestRedis } from '../test/support/redis.ts';
+import { makeEditor, type GpgEditor } from '../test/support/gpg.ts';
+
+export const MiB = 1024 * 1024;
+
+export interface Stats { min: number; median: number; max: number; n: number }
+
+export function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { min: s[0]!, median, max: s[s.length - 1]!, n: s.length };
+}
+
+export function fmt(s: Stats, digits = 1): string {
+  return `min ${s.min.toFixed(digits)} / median ${s.median.toFixed(digits)} / max ${s.max.toFixed(digits)} (n=${s.n})`;
+}
+
+/** One line per figure, the same shape in every script, so run.sh's output can be pasted. */
+export function report(figure: string, value: string, baseline: string, goal: string): void {
+  process.stdout.write(`FIGURE | ${figure} | ${value} | ${baseline} | ${goal}\n`);
+}
+
+export function runs(defaultN: number): number {
+  return Number(process.env.BENCH_RUNS ?? defaultN);
+}
+
+/** Peak resident set (VmHWM) of a live process, in MiB; undefined once it has exited. */
+export function vmHwmMiB(pid: number): number | undefined {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid` and all its descendants, from /proc (npx → tsx → node: the service is the last one). */
+export function processTree(pid: number): Array<{ pid: number; comm: string }> {
+  const children = new Map<number, number[]>();
+  const comm = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      comm.set(Number(name), stat.slice(stat.indexOf('(') + 1, close));
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch { /* gone */ }
+  }
+  const out: Array<{ pid: number; comm: string }> = [];
+  const walk = (p: number) => {
+    out.push({ pid: p, comm: comm.get(p) ?? '?' });
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/** Peak RSS of every node process under `pid`. */
+export function nodePeaks(pid: number): Array<{ pid: number; hwmMiB: number }> {
+  return processTree(pid)
+    .filter((p) => p.comm === 'node' || p.comm.startsWith('node'))
+    .map((p) => ({ pid: p.pid, hwmMiB: vmHwmMiB(p.pid) ?? 0 }));
+}
+
+export interface Editors { keysDir: string; gnupgHome: string; recipients: string[]; editors: GpgEditor[] }
+
+/** An RSA-3072 and a Curve25519 editor, as in production, plus one GNUPGHOME holding both public keys for the gpg baseline. */
+export function makeEditors(root: string): Editors {
+  const editors = [makeEditor('rsa3072'), makeEditor('cv25519')];
+  const keysDir = join(root, 'keys');
+  mkdirSync(keysDir, { recursive: true });
+  const gnupgHome = mkdtempSync(join(tmpdir(), 'buzon-bench-gpg-'));
+  editors.forEach((e, i) => {
+    writeFileSync(join(keysDir, `editor-${i}.asc`), e.publicKey);
+    spawnSync('gpg', ['--homedir', gnupgHome, '--batch', '--import'], { input: e.publicKey, stdio: ['pipe', 'ignore', 'ignore'] });
+  });
+  return { keysDir, gnupgHome, recipients: editors.map((e) => e.email), editors };
+}
+
+/** Wall seconds of `gpg -z 0 --encrypt` of `input` to every editor, written to `output`. */
+export function gpgEncryptSeconds(ed: Editors, input: string, output: string): number {
+  const t0 = performance.now();
+  const r = spawnSync('gpg', ['--homedir', ed.gnupgHome, '--batch', '--yes', '--trust-model', 'always', '-z', '0',
+    ...ed.recipients.flatMap((r) => ['-r', r]), '-o', output, '--encrypt', input], { stdio: 'ignore' });
+  const s = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error('gpg --encrypt failed');
+  return s;
+}
+
+export interface Service {
+  url: string;
+  root: string;
+  env: Record<string, string>;
+  intake: ChildProcess;
+  worker: ChildProcess;
+  redis: TestRedis;
+  inbox: string;
+  /** Peak RSS of every node process of intake and worker, read now. */
+  peaks(): { intake: number; worker: number; all: Array<{ role: string; pid: number; hwmMiB: number }> };
+  stop(): Promise<void>;
+}
+
+function spawnRole(script: string, env: Record<string, string>): ChildProcess {
+  return spawn('npx', ['tsx', script], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Intake and worker as separate processes, as `npm start` runs them, with scratch under /dev/shm. */
+export async function startService(ed: Editors, extraEnv: Record<string, string> = {}): Promise<Service> {
+  const root = mkdtempSync(join(tmpdir(), 'buzon-bench-'));
+  const redis = await startRedis(join(root, 'redis'));
+  const port = await freePort();
+  const env: Record<string, string> = {
+    NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), REDIS_URL: redis.url,
+    KEYS_DIR: ed.keysDir, UPLOADS_DIR: join(root, 'uploads'), INBOX_DIR: join(root, 'inbox'),
+    PARTIALS_DIR: join(root, 'partials'), SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-bench-'),
+    MAX_FILE_BYTES: String(3 * 1024 * MiB), MAX_TIP_BYTES: String(3 * 1024 * MiB),
+    ...extraEnv,
+  };
+  const intake = spawnRole('src/intake/main.ts', env);
+  const worker = spawnRole('workers/main.ts', env);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (i > 300 || intake.exitCode !== null) throw new Error('intake did not become ready');
+    await sleep(100);
+  }
+  const inbox = env.INBOX_DIR!;
+  return {
+    url, root, env, intake, worker, redis, inbox,
+    peaks() {
+      const all = [
+        ...nodePeaks(intake.pid!).map((p) => ({ role: 'intake', ...p })),
+        ...nodePeaks(worker.pid!).map((p) => ({ role: 'worker', ...p })),
+      ];
+      const max = (role: string) => Math.max(0, ...all.filter((p) => p.role === role).map((p) => p.hwmMiB));
+      return { intake: max('intake'), worker: max('worker'), all };
+    },
+    async stop() {
+      for (const c of [intake, worker]) {
+        for (const p of processTree(c.pid!).reverse()) { try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ } }
+      }
+      await Promise.all([intake, worker].map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+      await redis.stop();
+      rmSync(env.SCRATCH_DIR!, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Tips delivered to the inbox so far. */
+export function delivered(inbox: string): string[] {
+  try {
+    return readdirSync(inbox).filter((n) => /^[a-f0-9]{32}$/.test(n));
+  } catch {
+    return [];
+  }
+}
+
+export async function waitDelivered(inbox: string, count: number, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (delivered(inbox).length < count) {
+    if (Date.now() - start > timeoutMs) throw new Error(`inbox has ${delivered(inbox).length} tips, wanted ${count}`);
+    await sleep(20);
+  }
+}
+
+/** POST a tip with curl (a separate process, so the client's work is not counted in ours). */
+export function curlTip(url: string, fields: Record<string, string>, file?: string): Promise<{ code: number; seconds: number }> {
+  const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Accept: application/json', '--max-time', '600'];
+  for (const [k, v] of Object.entries(fields)) args.push('-F', `${k}=${v}`);
+  if (file) args.push('-F', `files=@${file}`);
+  args.push(`${url}/tips`);
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const c = spawn('curl', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('error', reject);
+    c.on('close', () => resolve({ code: Number(out), seconds: (performance.now() - t0) / 1000 }));
+  });
+}
