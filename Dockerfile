@@ -1,0 +1,14 @@
+# A plain image for now: the operators' work adds compose, Redis and the Tor onion service.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends redis-server ffmpeg libimage-exiftool-perl util-linux \
+      poppler-utils qpdf libheif-examples \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm install --no-save tsx
+COPY . .
+ENV NODE_ENV=production HOST=0.0.0.0 SCRATCH_DIR=/dev/shm/buzon
+USER node
+EXPOSE 8080
+CMD ["npx", "tsx", "src/intake/main.ts"]
