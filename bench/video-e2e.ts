@@ -1,0 +1,70 @@
+/**
+ * Figure (a): one MP4 tip end to end, upload → clean (ffmpeg remux) → seal → vault → delivered in the
+ * inbox, against `gpg -z 0 --encrypt` of the same file in the same run; and the peak RSS of every
+ * node process of the service, which is started fresh for each size so each peak is that size's.
+ * Env: VIDEO_SIZES_MIB (default "100,1024,2048"), BENCH_RUNS (default 3).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { curlTip, delivered, fmt, gpgEncryptSeconds, makeEditors, MiB, report, runs, startService, stats, waitDelivered } from './lib.ts';
+
+const sizes = (process.env.VIDEO_SIZES_MIB ?? '100,1024,2048').split(',').map(Number);
+const n = runs(3);
+const work = mkdtempSync(join(tmpdir(), 'buzon-bench-video-'));
+
+/** A ~100 MB lossless noisy clip, looped with -c copy to about `mib` MiB: cheap to make, costly to compress. */
+function makeMp4(mib: number): string {
+  const base = join(work, 'base.mp4');
+  try { statSync(base); } catch {
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30,noise=alls=60:allf=t', '-t', '2',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', base]);
+  }
+  const loops = Math.max(0, Math.round((mib * MiB) / statSync(base).size) - 1);
+  const out = join(work, `video-${mib}.mp4`);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(loops), '-i', base, '-c', 'copy', out]);
+  return out;
+}
+
+const ed = makeEditors(work);
+try {
+  for (const mib of sizes) {
+    const file = makeMp4(mib);
+    const real = statSync(file).size / MiB;
+    const svc = await startService(ed);
+    try {
+      const e2e: number[] = [];
+      const acked: number[] = [];
+      const gpg: number[] = [];
+      gpgEncryptSeconds(ed, file, join(work, 'gpg.pgp')); // warm: page cache, first-touch memory
+      for (let i = 0; i < n; i++) {
+        const before = delivered(svc.inbox).length;
+        const t0 = performance.now();
+        const r = await curlTip(svc.url, { note: 'bench' }, file);
+        if (r.code !== 201) throw new Error(`upload answered ${r.code}`);
+        acked.push(r.seconds);
+        await waitDelivered(svc.inbox, before + 1, 600_000);
+        e2e.push((performance.now() - t0) / 1000);
+        for (const t of delivered(svc.inbox)) rmSync(join(svc.inbox, t), { recursive: true, force: true });
+        rmSync(join(work, 'gpg.pgp'), { force: true });
+        gpg.push(gpgEncryptSeconds(ed, file, join(work, 'gpg.pgp')));
+      }
+      const peaks = svc.peaks();
+      const rate = stats(e2e.map((s) => real / s));
+      const gpgRate = stats(gpg.map((s) => real / s));
+      const ratio = stats(e2e.map((s, i) => gpg[i]! / s));
+      console.log(`${real.toFixed(0)} MiB MP4: end to end MiB/s ${fmt(rate, 0)}; acknowledged after s ${fmt(stats(acked), 2)}; ` +
+        `gpg MiB/s ${fmt(gpgRate, 0)}; ratio ${fmt(ratio, 2)}`);
+      console.log(`  peak RSS MiB: ${peaks.all.map((p) => `${p.role}:${p.pid}=${p.hwmMiB.toFixed(0)}`).join(' ')}`);
+      report(`MP4 ${real.toFixed(0)} MiB end to end`, `${rate.median.toFixed(0)} MiB/s = ${ratio.median.toFixed(2)}× gpg (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)})`,
+        `gpg -z 0 ${gpgRate.median.toFixed(0)} MiB/s`, '≥0.5× gpg');
+      report(`MP4 ${real.toFixed(0)} MiB peak RSS`, `intake ${peaks.intake.toFixed(0)} MiB, worker ${peaks.worker.toFixed(0)} MiB`, '-', '<256 MiB, flat');
+    } finally {
+      await svc.stop();
+      rmSync(file, { force: true });
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
