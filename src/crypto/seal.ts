@@ -15,8 +15,33 @@
  * pulls (highWaterMark 0: no read-ahead), and the output is read only when the vault pulls.
  * Memory held per seal is then a few chunks, whatever the file size.
  */
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
+
+/**
+ * At most this many streaming seals run at once in a process; the rest wait their turn. Sealing is
+ * CPU-bound on the event loop: twenty at once (bench/concurrent.ts) held 418 MiB and made a note-only
+ * tip wait 3 s, since every seal's chunks queue ahead of it. One per core keeps both busy.
+ */
+export const SEAL_CONCURRENCY = Math.max(1, availableParallelism());
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function permit(): Promise<() => void> {
+  if (running >= SEAL_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const next = waiting.shift();
+    // The permit passes straight to the next waiter, so `running` never dips and lets a newcomer jump the queue.
+    if (next) next();
+    else running--;
+  };
+}
 
 /**
  * 1 MiB, the size store-tip.ts reads the cleaned file in, so chunks pass through whole, and each
@@ -129,14 +154,21 @@ export interface SealOptions {
 
 export async function seal(plaintext: Readable, keys: openpgp.PublicKey[], filename: string, opts: SealOptions = {}): Promise<Readable> {
   const chunkBytes = opts.chunkBytes ?? SEAL_CHUNK_BYTES;
-  const message = await openpgp.createMessage({
-    binary: pullSource(plaintext, chunkBytes),
-    format: 'binary',
-    filename,
-    date: dayOf(new Date()),
-  });
-  const sealed = (await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG })) as ReadableStream<Uint8Array>;
-  return pullReadable(sealed, chunkBytes);
+  const release = await permit();
+  try {
+    const message = await openpgp.createMessage({
+      binary: pullSource(plaintext, chunkBytes),
+      format: 'binary',
+      filename,
+      date: dayOf(new Date()),
+    });
+    const sealed = (await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG })) as ReadableStream<Uint8Array>;
+    // 'close' follows both the end and a destroy, so a failed vault write frees the slot too.
+    return pullReadable(sealed, chunkBytes).once('close', release);
+  } catch (e) {
+    release();
+    throw e;
+  }
 }
 
 /** Small payloads (the manifest) sealed in one piece. */
