@@ -68,6 +68,13 @@ export function processTree(pid: number): Array<{ pid: number; comm: string }> {
   return out;
 }
 
+/** SIGTERM to `pid` and every descendant (npx does not pass signals on to tsx's node child). */
+export function killTree(pid: number): void {
+  for (const p of processTree(pid).reverse()) {
+    try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ }
+  }
+}
+
 /** Peak RSS of every node process under `pid`. */
 export function nodePeaks(pid: number): Array<{ pid: number; hwmMiB: number }> {
   return processTree(pid)
@@ -160,9 +167,7 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
       return { intake: max('intake'), worker: max('worker'), all };
     },
     async stop() {
-      for (const c of [intake, worker]) {
-        for (const p of processTree(c.pid!).reverse()) { try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ } }
-      }
+      for (const c of [intake, worker]) killTree(c.pid!);
       await Promise.all([intake, worker].map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
       await redis.stop();
       rmSync(env.SCRATCH_DIR!, { recursive: true, force: true });

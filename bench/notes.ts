@@ -1,0 +1,58 @@
+/**
+ * Figure (c): note-only tips per second and latency with autocannon, against a bare Express handler
+ * that only reads the same multipart body, in the same run. Loopback only, bounded in time.
+ * Env: BENCH_RUNS (default 3), NOTES_SECONDS (default 10), NOTES_CONNECTIONS (default 16).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { freePort } from '../test/support/redis.ts';
+import { noteBody, noteHeaders } from './note-body.ts';
+import { fmt, killTree, makeEditors, report, runs, startService, stats } from './lib.ts';
+
+const n = runs(3);
+const seconds = Number(process.env.NOTES_SECONDS ?? 10);
+const connections = Number(process.env.NOTES_CONNECTIONS ?? 16);
+
+async function cannon(url: string): Promise<{ rps: number; p99: number; p50: number; non2xx: number; errors: number }> {
+  const r = await autocannon({ url: `${url}/tips`, method: 'POST', body: noteBody, headers: noteHeaders, connections, duration: seconds });
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, non2xx: r.non2xx, errors: r.errors };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'buzon-bench-notes-'));
+const ed = makeEditors(work);
+const svc = await startService(ed);
+const barePort = await freePort();
+const bare = spawn('npx', ['tsx', 'bench/bare-server.ts', String(barePort)], { stdio: 'inherit' });
+const bareUrl = `http://127.0.0.1:${barePort}`;
+try {
+  for (let i = 0; ; i++) {
+    if (await fetch(`${bareUrl}/tips`, { method: 'POST', body: noteBody, headers: noteHeaders }).then((r) => r.ok, () => false)) break;
+    if (i > 200) throw new Error('bare server did not start');
+    await sleep(100);
+  }
+  const ours: Awaited<ReturnType<typeof cannon>>[] = [];
+  const base: Awaited<ReturnType<typeof cannon>>[] = [];
+  await cannon(svc.url); // warm-up, not counted
+  for (let i = 0; i < n; i++) {
+    ours.push(await cannon(svc.url));
+    base.push(await cannon(bareUrl));
+  }
+  const bad = ours.reduce((a, r) => a + r.non2xx + r.errors, 0);
+  const rps = stats(ours.map((r) => r.rps));
+  const p99 = stats(ours.map((r) => r.p99));
+  const bareRps = stats(base.map((r) => r.rps));
+  const ratio = stats(ours.map((r, i) => r.rps / base[i]!.rps));
+  console.log(`buzon tips/s ${fmt(rps, 0)}; p99 ms ${fmt(p99, 0)}; p50 ms ${fmt(stats(ours.map((r) => r.p50)), 0)}; non-2xx+errors ${bad}`);
+  console.log(`bare  req/s  ${fmt(bareRps, 0)}; p99 ms ${fmt(stats(base.map((r) => r.p99)), 0)}; ratio ${fmt(ratio, 2)}`);
+  console.log(`  peak RSS MiB: intake ${svc.peaks().intake.toFixed(0)}, worker ${svc.peaks().worker.toFixed(0)}`);
+  report(`note-only tips, ${connections} connections`, `${rps.median.toFixed(0)}/s, p99 ${p99.median.toFixed(0)} ms, ${ratio.median.toFixed(2)}× bare`,
+    `bare Express ${bareRps.median.toFixed(0)}/s`, '≥500/s, p99<200 ms, ≥0.3× bare');
+} finally {
+  killTree(bare.pid!);
+  await svc.stop();
+  rmSync(work, { recursive: true, force: true });
+}
