@@ -208,3 +208,9 @@ export function curlTip(url: string, fields: Record<string, string>, file?: stri
     c.on('close', () => resolve({ code: Number(out), seconds: (performance.now() - t0) / 1000 }));
   });
 }
+
+/** The editorial worker alone, as a child process, for bench/worker-drain.ts. */
+export async function startWorkerOnly(env: Record<string, string>): Promise<{ pid: number; peak(): number }> {
+  const w = spawnRole('workers/main.ts', { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env });
+  return { pid: w.pid!, peak: () => Math.max(0, ...nodePeaks(w.pid!).map((p) => p.hwmMiB)) };
+}
