@@ -9,11 +9,34 @@ import type { Config } from '../src/config.ts';
 import { redisOptions } from '../src/redis.ts';
 import { FsVault } from '../src/vault/fs-vault.ts';
 import { QUEUE_NAME, tipJob, type TipJob } from '../src/queue/tips.ts';
-import { deliverToInbox } from '../src/delivery/inbox.ts';
+import { deliverToInbox, sweepInbox } from '../src/delivery/inbox.ts';
+
+/**
+ * A job whose worker died (SIGKILL, OOM, power) is handed to another worker only once its lock has
+ * lapsed and a stalled check has seen it. BullMQ's defaults (30 s lock, 30 s check) leave a tip
+ * waiting up to a minute; 10 s and 5 s bring that under 15 s. The cost is that a worker whose event
+ * loop stalls for more than 10 s loses its lock and the tip is worked on twice, which delivery
+ * tolerates (see src/delivery/inbox.ts). Deliveries are streamed file copies: the loop never blocks.
+ */
+const LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
+/**
+ * BullMQ fails a job outright once it has stalled more than maxStalledCount times (default 1), and a
+ * failed job id also blocks the outbox sweep from queueing the tip again: the tip would sit in the
+ * vault for ever. A stall is harmless here (delivery is idempotent), so allow many.
+ */
+const MAX_STALLED = 1000;
+/** Staging folders left by killed workers are swept at start and then this often. */
+const SWEEP_MS = 60_000;
 
 export async function startEditorialWorker(config: Config, log: Logger): Promise<Worker<TipJob>> {
   const vault = await new FsVault(config.UPLOADS_DIR).init();
   mkdirSync(config.INBOX_DIR, { recursive: true, mode: 0o700 });
+  const sweep = () => sweepInbox(vault, config.INBOX_DIR).then(
+    (n) => { if (n > 0) log.info({ folders: n }, 'removed staging folders left by a crash'); },
+    () => log.warn('inbox sweep failed; will try again'),
+  );
+  await sweep();
   const worker = new Worker<TipJob>(
     QUEUE_NAME,
     async (job) => {
@@ -21,8 +44,17 @@ export async function startEditorialWorker(config: Config, log: Logger): Promise
       const outcome = await deliverToInbox(vault, config.INBOX_DIR, data);
       log.info({ tip: data.tipId, outcome }, 'tip delivered');
     },
-    { connection: redisOptions(config.REDIS_URL) as BullRedisOptions, concurrency: 4 },
+    {
+      connection: redisOptions(config.REDIS_URL) as BullRedisOptions,
+      concurrency: 4,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount: MAX_STALLED,
+    },
   );
+  const timer = setInterval(() => void sweep(), SWEEP_MS);
+  timer.unref();
+  worker.on('closed', () => clearInterval(timer));
   worker.on('failed', (job) => log.warn({ tip: job?.data.tipId, attempts: job?.attemptsMade }, 'delivery failed; will retry'));
   worker.on('error', () => log.warn('worker lost Redis; retrying'));
   log.info({ inbox: config.INBOX_DIR }, 'editorial worker started');

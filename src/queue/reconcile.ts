@@ -12,7 +12,12 @@ import { enqueueTip, type TipJob } from './tips.ts';
 export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger): Promise<number> {
   let queued = 0;
   for (const tipId of await vault.list()) {
-    const files = await vault.files(tipId);
+    // A tip delivered between list() and here is gone from the vault; that must not abort the sweep
+    // of the others, which may be the ones whose job Redis lost.
+    const files = await vault.files(tipId).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    });
     if (files.length === 0) continue;
     await enqueueTip(queue, { tipId, files });
     queued++;
