@@ -37,6 +37,11 @@ export async function startEditorialWorker(config: Config, log: Logger): Promise
     () => log.warn('inbox sweep failed; will try again'),
   );
   await sweep();
+  // enableOfflineQueue is turned back on for the worker. src/redis.ts turns it off so the intake's
+  // enqueue fails fast into the outbox; but a BullMQ Worker whose Redis is SIGKILLed while jobs are
+  // active then spins (~80% CPU) retrying commands that fail at once, never reconnects, and never takes
+  // another job: seen in the crash test (CRASH_SEED=1) and reproduced alone. BullMQ's own advice is
+  // the same: fail fast for producers, offline queue on for workers.
   const worker = new Worker<TipJob>(
     QUEUE_NAME,
     async (job) => {
@@ -45,7 +50,7 @@ export async function startEditorialWorker(config: Config, log: Logger): Promise
       log.info({ tip: data.tipId, outcome }, 'tip delivered');
     },
     {
-      connection: redisOptions(config.REDIS_URL) as BullRedisOptions,
+      connection: { ...redisOptions(config.REDIS_URL), enableOfflineQueue: true } as BullRedisOptions,
       concurrency: 4,
       lockDuration: LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
