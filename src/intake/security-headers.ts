@@ -23,13 +23,15 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Every feature off: the form needs none of them, and a prompt for one would only alarm. */
+/**
+ * Every feature off: the form needs none of them, and a prompt for one would only alarm. Only names
+ * Chromium and Firefox know, so the header does not fill the console with warnings.
+ */
 export const PERMISSIONS_POLICY = [
-  'accelerometer', 'ambient-light-sensor', 'autoplay', 'battery', 'bluetooth', 'browsing-topics',
-  'camera', 'display-capture', 'document-domain', 'encrypted-media', 'fullscreen', 'geolocation',
-  'gyroscope', 'hid', 'idle-detection', 'interest-cohort', 'magnetometer', 'microphone', 'midi',
-  'payment', 'picture-in-picture', 'publickey-credentials-get', 'screen-wake-lock', 'serial',
-  'usb', 'xr-spatial-tracking',
+  'accelerometer', 'autoplay', 'browsing-topics', 'camera', 'display-capture', 'encrypted-media',
+  'fullscreen', 'geolocation', 'gyroscope', 'hid', 'idle-detection', 'magnetometer', 'microphone',
+  'midi', 'payment', 'picture-in-picture', 'publickey-credentials-create', 'publickey-credentials-get',
+  'screen-wake-lock', 'serial', 'usb', 'xr-spatial-tracking',
 ].map((f) => `${f}=()`).join(', ');
 
 export function securityHeaders(opts: { onionLocation?: string | undefined } = {}) {

@@ -31,7 +31,7 @@ const JS_KEYS: MessageKey[] = [
 function field(lang: string, name: FieldName, control: string, state: FormState, extraHint = ''): string {
   const err = state.error?.field === name ? state.error : undefined;
   const describedBy = [`${name}-hint`, err ? `${name}-error` : ''].filter(Boolean).join(' ');
-  const withAria = control.replace('<CONTROL', `aria-describedby="${describedBy}"${err ? ' aria-invalid="true"' : ''}`);
+  const withAria = control.replace('{aria}', `aria-describedby="${describedBy}"${err ? ' aria-invalid="true"' : ''}`);
   return `<div class="field${err ? ' has-error' : ''}">
 <label for="${name}">${esc(t(lang, `field.${name}` as MessageKey))}</label>
 <p class="hint" id="${name}-hint">${esc(t(lang, `field.${name}.hint` as MessageKey))}${extraHint}</p>
@@ -85,9 +85,9 @@ ${summary}
 </ul>
 </section>
 <form id="tip" method="post" action="/tips?lang=${esc(lang)}" enctype="multipart/form-data" data-js="${esc(JSON.stringify(jsConfig))}">
-${field(lang, 'note', `<textarea id="note" name="note" rows="8" <CONTROL>>${esc(state.note ?? '')}</textarea>`, state)}
-${field(lang, 'links', `<textarea id="links" name="links" rows="3" inputmode="url" autocapitalize="off" spellcheck="false" <CONTROL>>${esc(state.links ?? '')}</textarea>`, state)}
-${field(lang, 'files', `<input id="files" name="files" type="file" multiple accept="${esc(accept)}" <CONTROL>>`, state, ' ' + esc(t(lang, 'limits.files', sizes)))}
+${field(lang, 'note', `<textarea id="note" name="note" rows="8" {aria}>${esc(state.note ?? '')}</textarea>`, state)}
+${field(lang, 'links', `<textarea id="links" name="links" rows="3" inputmode="url" autocapitalize="off" spellcheck="false" {aria}>${esc(state.links ?? '')}</textarea>`, state)}
+${field(lang, 'files', `<input id="files" name="files" type="file" multiple accept="${esc(accept)}" {aria}>`, state, ' ' + esc(t(lang, 'limits.files', sizes)))}
 ${uploaded > 0 ? `<p class="uploaded">${esc(t(lang, 'field.uploaded', { count: uploaded }))}</p>` : ''}
 <input type="hidden" name="uploads" value="${esc(state.uploads ?? '')}">
 <input type="hidden" name="ticket" value="${esc(viewContext().issueTicket?.() ?? '')}">
