@@ -13,6 +13,16 @@ const DRAIN_MS = 8_000;
 /** After the deadline, a forced close that hangs (Redis gone) must not keep the process alive. */
 const FORCE_MS = 1_500;
 
+/**
+ * Past the deadline we end as a crash would, with SIGKILL on ourselves, not process.exit: a delivery
+ * stuck in a blocking read (a hung network inbox) holds a libuv pool thread, and process.exit waits
+ * for those threads for ever. A crash is what delivery is built to survive (test/e2e/crash.test.ts).
+ */
+function die(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLog(config.LOG_LEVEL, 'worker');
@@ -25,8 +35,8 @@ async function main(): Promise<void> {
     log.info('stopping: no new tips; finishing deliveries in flight');
     const deadline = setTimeout(() => {
       log.warn('stopping: deadline reached; deliveries in flight will be retried by another worker');
-      setTimeout(() => process.exit(1), FORCE_MS).unref();
-      void worker.close(true).finally(() => process.exit(1));
+      setTimeout(die, FORCE_MS).unref();
+      void worker.close(true).finally(die);
     }, DRAIN_MS);
     void worker.close().then(
       () => { clearTimeout(deadline); log.info('stopped cleanly'); process.exit(0); },
