@@ -17,7 +17,7 @@ export function thanksPage(lang: string, receipt: string, files: number): string
 <p class="receipt">${esc(receipt)}</p>
 <p>${esc(t(lang, 'thanks.receipt.hint'))}</p>
 </div>
-<p>${esc(t(lang, 'thanks.files', { files }))}</p>
+${files > 0 ? `<p>${esc(t(lang, 'thanks.files', { files }))}</p>` : ''}
 <p>${esc(t(lang, 'thanks.after'))}</p>
 <p><a class="button-link" href="/?lang=${esc(lang)}">${esc(t(lang, 'thanks.another'))}</a></p>`);
 }

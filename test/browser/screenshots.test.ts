@@ -1,0 +1,57 @@
+/**
+ * The pages as a tipster sees them, at a phone's 360 px and a desktop's 1280 px, in both languages,
+ * saved to test-artifacts/screenshots/ for a human to look at. Also: the page stays light.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { SCREENSHOTS, launchChromium, recordedContext, startSite, type Site } from './harness.ts';
+
+let site: Site;
+let browser: Browser;
+
+before(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  site = await startSite();
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser.close();
+  await site.stop();
+});
+
+const NOTES = { es: 'Vi una camioneta blanca en el puente a las 6.', en: 'I saw a white van on the bridge at 6.' };
+
+for (const lang of ['es', 'en'] as const) {
+  for (const width of [360, 1280]) {
+    test(`screenshots of the form, a refusal and the confirmation (${lang}, ${width} px)`, async () => {
+      const rec = await recordedContext(browser, { javaScriptEnabled: false, width });
+      const page = await rec.context.newPage();
+      await page.goto(`${site.origin}/?lang=${lang}`);
+      await page.screenshot({ path: join(SCREENSHOTS, `form-${lang}-${width}.png`), fullPage: true });
+      await page.locator('button[type=submit]').click();
+      await page.locator('.error-summary').waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, `error-${lang}-${width}.png`), fullPage: true });
+      await page.locator('#note').fill(NOTES[lang]);
+      await page.locator('button[type=submit]').click();
+      await page.locator('.receipt').waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, `thanks-${lang}-${width}.png`), fullPage: true });
+      await rec.context.close();
+    });
+  }
+}
+
+for (const js of [false, true]) {
+  test(`the form page weighs under 100 KB with everything it loads (JavaScript ${js ? 'on' : 'off'})`, async () => {
+    const rec = await recordedContext(browser, { javaScriptEnabled: js });
+    const page = await rec.context.newPage();
+    await page.goto(`${site.origin}/`, { waitUntil: 'load' });
+    await page.waitForTimeout(300);
+    const total = [...rec.sizes.values()].reduce((a, b) => a + b, 0);
+    assert.ok(rec.sizes.size >= 3, `responses seen: ${[...rec.sizes.keys()].join(', ')}`);
+    assert.ok(total < 100 * 1024, `page weight ${total} bytes`);
+    await rec.context.close();
+  });
+}
