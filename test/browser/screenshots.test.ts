@@ -43,6 +43,25 @@ for (const lang of ['es', 'en'] as const) {
   }
 }
 
+for (const lang of ['es', 'en'] as const) {
+  test(`screenshot of the form with JavaScript on and files chosen, one refused before upload (${lang}, 360 px)`, async () => {
+    const { dirtyJpeg } = await import('../support/fixtures.ts');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'buzon-shot-'));
+    const txt = join(dir, 'notas.txt');
+    writeFileSync(txt, 'texto');
+    const rec = await recordedContext(browser, { javaScriptEnabled: true, width: 360 });
+    const page = await rec.context.newPage();
+    await page.goto(`${site.origin}/?lang=${lang}`);
+    await page.locator('#files').setInputFiles([await dirtyJpeg(dir), txt]);
+    await page.locator('#file-list li').nth(1).waitFor();
+    assert.equal(await page.locator('#file-list li.bad').count(), 1, 'the .txt is flagged before any upload');
+    await page.locator('#files').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, `form-js-files-${lang}-360.png`) });
+    await rec.context.close();
+  });
+}
+
 for (const js of [false, true]) {
   test(`the form page weighs under 100 KB with everything it loads (JavaScript ${js ? 'on' : 'off'})`, async () => {
     const rec = await recordedContext(browser, { javaScriptEnabled: js });
