@@ -53,7 +53,9 @@ test('a unique marker in the note is nowhere at rest in plaintext: vault, inbox,
     for (const dir of [svc.config.UPLOADS_DIR, svc.config.INBOX_DIR, svc.redis.dir, svc.config.SCRATCH_DIR]) {
       assert.deepEqual(filesContaining(dir, needle), [], `${needle} found in ${dir}`);
     }
-    assert.deepEqual(filesContaining(tmpdir(), needle, since).filter((p) => !p.startsWith(photoDir)), [], `${needle} in the OS temp folder`);
+    // tsx's compile cache holds our own test sources, where the fixture's constants are written.
+    const leaks = filesContaining(tmpdir(), needle, since).filter((p) => !p.startsWith(photoDir) && !/\/tsx-\d+\//.test(p));
+    assert.deepEqual(leaks, [], `${needle} in the OS temp folder`);
     assert.equal(svc.logs.join('').includes(needle), false, `${needle} in the logs`);
   }
   // Neither Redis nor the logs learn what kind of file was sent.
