@@ -108,8 +108,6 @@
       state.className = 'state';
       var btn = document.createElement('button');
       btn.type = 'button';
-      btn.textContent = M.cancel;
-      btn.setAttribute('aria-label', M.cancel + ': ' + file.name);
       row.appendChild(state);
       row.appendChild(btn);
       li.appendChild(name);
@@ -121,6 +119,10 @@
       else if (file.size > cfg.maxFileBytes) entry.problem = M.too_large;
       else if (!kindOk(file)) entry.problem = M.bad_kind;
       setState(entry, entry.problem || size(file.size) + ' · ' + M.ready, !!entry.problem);
+      // A file refused before upload is removed, not cancelled: nothing of it was sent.
+      var verb = entry.problem ? M.remove : M.cancel;
+      btn.textContent = verb;
+      btn.setAttribute('aria-label', verb + ': ' + file.name);
       btn.addEventListener('click', function () { cancel(entry); });
       entries.push(entry);
     });

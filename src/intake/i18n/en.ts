@@ -45,6 +45,7 @@ export const catalog = {
   'js.done': 'Uploaded',
   'js.retrying': 'Connection lost. Trying again…',
   'js.cancel': 'Cancel',
+  'js.remove': 'Remove',
   'js.cancelled': 'Cancelled. This file will not be sent.',
   'js.lost': 'This upload was lost, maybe because our server restarted. Choose the file again.',
   'js.failed': 'This upload failed. Check your connection and send again.',

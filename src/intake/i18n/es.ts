@@ -44,6 +44,7 @@ export const catalog: Record<MessageKey, string> = {
   'js.done': 'Subido',
   'js.retrying': 'Se perdió la conexión. Intentando de nuevo…',
   'js.cancel': 'Cancelar',
+  'js.remove': 'Quitar',
   'js.cancelled': 'Cancelado. Este archivo no se enviará.',
   'js.lost': 'Esta subida se perdió, quizá porque nuestro servidor se reinició. Vuelve a elegir el archivo.',
   'js.failed': 'Esta subida falló. Revisa tu conexión y vuelve a enviar.',

@@ -24,7 +24,7 @@ export interface FormState {
 }
 
 const JS_KEYS: MessageKey[] = [
-  'js.ready', 'js.uploading', 'js.done', 'js.retrying', 'js.cancel', 'js.cancelled', 'js.lost', 'js.failed',
+  'js.ready', 'js.uploading', 'js.done', 'js.retrying', 'js.cancel', 'js.remove', 'js.cancelled', 'js.lost', 'js.failed',
   'js.bad_kind', 'js.too_large', 'js.empty', 'js.too_many', 'js.tip_too_large', 'js.sending', 'js.fix',
 ];
 
