@@ -18,6 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
+import { Slots } from '../slots.ts';
 
 /**
  * At most this many streaming seals run at once in a process; the rest wait their turn. Sealing is
@@ -26,22 +27,7 @@ import * as openpgp from 'openpgp';
  */
 export const SEAL_CONCURRENCY = Math.max(1, availableParallelism());
 
-let running = 0;
-const waiting: Array<() => void> = [];
-
-async function permit(): Promise<() => void> {
-  if (running >= SEAL_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    const next = waiting.shift();
-    // The permit passes straight to the next waiter, so `running` never dips and lets a newcomer jump the queue.
-    if (next) next();
-    else running--;
-  };
-}
+const slots = new Slots(SEAL_CONCURRENCY);
 
 /**
  * 1 MiB, the size store-tip.ts reads the cleaned file in, so chunks pass through whole, and each
@@ -154,7 +140,7 @@ export interface SealOptions {
 
 export async function seal(plaintext: Readable, keys: openpgp.PublicKey[], filename: string, opts: SealOptions = {}): Promise<Readable> {
   const chunkBytes = opts.chunkBytes ?? SEAL_CHUNK_BYTES;
-  const release = await permit();
+  const release = await slots.acquire();
   try {
     const message = await openpgp.createMessage({
       binary: pullSource(plaintext, chunkBytes),

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Keyring } from '../crypto/keyring.ts';
 import { seal, sealBytes } from '../crypto/seal.ts';
@@ -18,6 +19,10 @@ import type { Received } from './receive.ts';
 import { MANIFEST_NAME, receivedDay, type Manifest, type ManifestFile } from './manifest.ts';
 import { newReceipt, newTipId } from './receipt.ts';
 import { cleanLinks } from './links-field.ts';
+import { Slots } from '../slots.ts';
+
+/** One cleaning per core at a time: ffmpeg, sharp and pdftoppm are CPU-bound (see slots.ts). */
+const cleaning = new Slots(Math.max(1, availableParallelism()));
 
 export interface TipStore {
   keyring: Keyring;
@@ -66,7 +71,8 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
     const perKind: Partial<Record<Kind, number>> = {};
     for (const [i, f] of received.files.entries()) {
       const s = sniffed[i]!;
-      const cleaned = await cleanerFor(s)(f.rawPath, s, store.scratch).catch((e: unknown) => {
+      const done = await cleaning.acquire();
+      const cleaned = await cleanerFor(s)(f.rawPath, s, store.scratch).finally(done).catch((e: unknown) => {
         // Name the file back to the tipster; the reason stays out of logs and responses.
         if (e instanceof TipError) Object.assign(e.params, { file: f.clientName });
         throw e;
