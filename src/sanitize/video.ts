@@ -87,6 +87,9 @@ export const cleanVideo: Cleaner = async (input, sniffed, scratch) => {
   const out = scratch.path('.' + muxer.ext);
   const args = [
     ...QUIET,
+    // A container that promises samples it does not hold (a truncated file, a lying box) is refused,
+    // not remuxed into a shorter video the tipster never meant to send.
+    '-xerror',
     ...inputArgs(sniffed.ext, input),
     ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
     '-c', 'copy',
