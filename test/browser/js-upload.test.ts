@@ -133,3 +133,27 @@ test('an upload cut mid-way resumes from where the server had it and completes',
     await proxy.close();
   }
 });
+
+test('a file refused before upload is flagged at once, and once removed the rest of the tip goes through', async () => {
+  const photo = await dirtyJpeg(work, 'IMG_cancel.jpg');
+  const txt = join(work, 'notas.txt');
+  writeFileSync(txt, 'solo texto');
+  const before = readdirSync(site.svc.config.INBOX_DIR).length;
+  const rec = await recordedContext(browser, { javaScriptEnabled: true });
+  const page = await rec.context.newPage();
+  await page.goto(site.origin + '/?lang=en');
+  await page.locator('#note').fill('Con un archivo quitado.');
+  await page.locator('#files').setInputFiles([photo, txt]);
+  await page.getByRole('button', { name: 'Send tip' }).click();
+  await page.getByText('Remove the files marked with a problem, then send again.').waitFor();
+  assert.equal(rec.requests.filter((r) => r.url.includes('/uploads')).length, 0, 'nothing was uploaded while a file was refused');
+  await page.getByRole('button', { name: 'Remove: notas.txt' }).click();
+  await page.getByRole('button', { name: 'Send tip' }).click();
+  const receipt = (await page.locator('.receipt').textContent({ timeout: 60_000 }))!.trim();
+  const tips = await waitForInbox(site.svc.config.INBOX_DIR, before + 1);
+  const manifests = tips.map((t) => JSON.parse(gpgDecrypt(site.editor, join(t, 'manifest.json.pgp')).toString()));
+  const m = manifests.find((x) => x.receipt === receipt);
+  assert.equal(m?.files.length, 1);
+  assert.equal(m?.files[0].kind, 'photo');
+  await rec.context.close();
+});
