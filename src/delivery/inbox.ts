@@ -10,8 +10,8 @@
  * delivered tip fails (the folder is never empty) instead of mixing two attempts' files.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { dayOf } from '../crypto/seal.ts';
@@ -102,7 +102,9 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
     const day = dayOf(new Date());
     for (const f of job.files) {
       const path = join(staging, f.name);
-      await pipeline(vault.open(job.tipId, f.name), createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
+      const local = vault.localPath?.(job.tipId, f.name);
+      if (local) await copyFile(local, path, constants.COPYFILE_EXCL);
+      else await pipeline(vault.open(job.tipId, f.name), createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
       if ((await stat(path)).size !== f.size) throw new VaultMismatch(`copy of ${f.name} is truncated`);
       await fsyncPath(path);
       await utimes(path, day, day);

@@ -28,6 +28,8 @@ export interface Vault {
   list(): Promise<string[]>;
   files(tipId: string): Promise<SealedFile[]>;
   open(tipId: string, name: string): Readable;
+  /** Where a sealed file lies on this machine, when it does (lets delivery copy in the kernel). */
+  localPath?(tipId: string, name: string): string;
   remove(tipId: string): Promise<void>;
   /** Removes drafts left by a crash: they were never acknowledged. Returns how many. */
   sweepDrafts(): Promise<number>;
