@@ -24,6 +24,8 @@ const schema = z.object({
   MAX_FILES: z.coerce.number().int().min(0).default(20),
   MAX_NOTE_CHARS: z.coerce.number().int().min(0).default(100_000),
   MAX_LINKS: z.coerce.number().int().min(0).default(100),
+  /** On SIGTERM, how long tips in flight may take to finish before the process exits. */
+  DRAIN_SECONDS: z.coerce.number().positive().default(25),
   OUTBOX_SWEEP_SECONDS: z.coerce.number().positive().default(30),
   /** Global budgets, never per client (see src/intake/abuse/gate.ts). */
   TIPS_PER_MINUTE: z.coerce.number().int().positive().default(60),

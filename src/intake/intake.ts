@@ -21,6 +21,8 @@ import type express from 'express';
 export interface Intake {
   app: express.Express;
   keyring: Keyring;
+  /** From now on /readyz says 503, so a proxy stops sending new tips here. */
+  stopping(): void;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,9 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
   const probe = new Redis({ ...connection, lazyConnect: true, retryStrategy: () => 1000 });
   probe.on('error', () => {});
   void probe.connect().catch(() => {});
+  let draining = false;
   const redisReady = async () => {
+    if (draining) return false;
     try {
       return (await Promise.race([probe.ping(), new Promise((r) => setTimeout(() => r('timeout'), 1000))])) === 'PONG';
     } catch {
@@ -72,6 +76,9 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
   return {
     app,
     keyring,
+    stopping() {
+      draining = true;
+    },
     async close() {
       stopSweep();
       await queue.close().catch(() => {});

@@ -18,9 +18,17 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    intake.stopping();
     log.info('stopping: no new tips; finishing those in flight');
-    server.close(() => void intake.close().then(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 30_000).unref();
+    server.close(() => void intake.close().then(() => process.exit(0), () => process.exit(1)));
+    server.closeIdleConnections();
+    // Past the deadline, uploads still in flight are cut: their tipsters never saw a receipt, so
+    // nothing acknowledged is lost. Keep DRAIN_SECONDS below the supervisor's own kill timeout.
+    setTimeout(() => {
+      log.warn('stopping: deadline reached; tips still uploading were not acknowledged');
+      server.closeAllConnections();
+      process.exit(1);
+    }, config.DRAIN_SECONDS * 1000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -5,6 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { Config } from '../../config.ts';
 import { TipError } from '../../errors.ts';
@@ -73,9 +74,14 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       const tip = await storeTip(deps, received, scratchPaths);
       await claimed.done();
       await cleanup();
-      await enqueueTip(deps.queue, { tipId: tip.tipId, files: tip.sealed }).catch(() => {
-        log.warn({ tip: tip.tipId }, 'queue unavailable; tip kept in the vault outbox');
-      });
+      // The tip is durable in the vault: if Redis is slow or gone, the outbox sweep queues it, so
+      // the tipster is not kept waiting for their receipt.
+      await Promise.race([
+        enqueueTip(deps.queue, { tipId: tip.tipId, files: tip.sealed }).catch(() => {
+          log.warn({ tip: tip.tipId }, 'queue unavailable; tip kept in the vault outbox');
+        }),
+        sleep(2000, undefined, { ref: false }),
+      ]);
       log.info({ tip: tip.tipId, files: tip.files }, 'tip accepted');
       if (wantsJson(req)) res.status(201).json({ receipt: tip.receipt, files: tip.files });
       else res.status(201).type('html').send(thanksPage(lang, tip.receipt, tip.files));
