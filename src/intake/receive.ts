@@ -82,7 +82,11 @@ export function receive(
     };
 
     bb.on('field', (name, value, info) => {
-      if (info.valueTruncated) return fail(new TooLarge('field_too_large', { field: name === 'links' ? 'links' : 'note' }));
+      if (info.valueTruncated) {
+        // Keep what arrived, so the form comes back with the note to shorten rather than empty.
+        fields[name] = value;
+        return fail(new TooLarge('field_too_large', { field: name === 'links' ? 'links' : 'note' }));
+      }
       fields[name] = value;
     });
 
