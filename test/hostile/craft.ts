@@ -166,3 +166,29 @@ export async function realJpeg(): Promise<Buffer> {
 export async function realPng(): Promise<Buffer> {
   return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 120, b: 40 } } }).png().toBuffer();
 }
+
+export interface RawPart {
+  /** Raw bytes of the field name and file name, so they can be invalid UTF-8 or carry control bytes. */
+  name: Buffer | string;
+  filename?: Buffer | string;
+  contentType?: string;
+  data: Buffer | string;
+}
+
+/** A multipart/form-data body written byte by byte, with none of a client library's escaping. */
+export function multipart(parts: RawPart[], boundary = 'hostile-boundary-7c1f'): { body: Buffer; contentType: string } {
+  const b = (s: Buffer | string): Buffer => (Buffer.isBuffer(s) ? s : Buffer.from(s, 'utf8'));
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    out.push(b(`--${boundary}\r\nContent-Disposition: form-data; name="`), b(p.name), b('"'));
+    if (p.filename !== undefined) out.push(b('; filename="'), b(p.filename), b('"'));
+    out.push(b('\r\n'));
+    if (p.contentType) out.push(b(`Content-Type: ${p.contentType}\r\n`));
+    out.push(b('\r\n'), b(p.data), b('\r\n'));
+  }
+  out.push(b(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(out), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** An ELF header: sniffed as an executable whatever it is called, so always refused with 415. */
+export const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(504)]);
