@@ -34,7 +34,7 @@ export function createApp(deps: IntakeDeps): express.Express {
     extensions: ACCEPTED_EXTENSIONS,
     issueTicket: () => deps.gate.issueTicket(),
   });
-  const uploads = deps.uploads ?? new PartialStore({ dir: config.PARTIALS_DIR, maxUploads: 500, expireMs: 24 * 3600_000 });
+  const uploads = deps.uploads ?? new PartialStore({ dir: config.PARTIALS_DIR, maxUploads: 500, expireMs: 24 * 3600_000, reserve: (b) => deps.inFlight.reserve(b) });
   setInterval(() => void uploads.deleteExpired().catch(() => {}), 10 * 60_000).unref();
 
   const app = express();

@@ -38,6 +38,7 @@ export function testConfig(root: string, env: Record<string, string> = {}): Conf
     INBOX_DIR: join(root, 'inbox'),
     DEMO_KEY_DIR: join(root, 'demo-editor'),
     SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-test-'),
+    PARTIALS_DIR: join(root, 'partials'),
     LOG_LEVEL: 'info',
     // Budgets wide open, except in the tests of abuse control, which set their own.
     TIPS_PER_MINUTE: '1000000',

@@ -25,6 +25,8 @@ export interface PartialUpload {
   /** For the tipster's error messages only: never logged, never stored. */
   clientName: string;
   lastActive: number;
+  /** Gives back this upload's share of the bytes-in-flight budget. */
+  release: () => void;
 }
 
 export interface PartialStoreOptions {
@@ -32,6 +34,12 @@ export interface PartialStoreOptions {
   maxUploads: number;
   /** An unfinished upload with no progress for this long is dropped. */
   expireMs: number;
+  /**
+   * Takes `bytes` from the service's bytes-in-flight budget (abuse/budget.ts), or says no. Without
+   * it, a script could open hundreds of 2 GiB uploads and fill the disk, since uploads are not yet
+   * tied to a tip that passed the abuse gate.
+   */
+  reserve?: (bytes: number) => (() => void) | undefined;
 }
 
 export const UPLOAD_ID = /^[a-f0-9]{32}$/;
@@ -57,13 +65,21 @@ export class PartialStore extends DataStore {
       await this.deleteExpired();
       if (this.uploads.size >= this.opts.maxUploads) throw { status_code: 503, body: 'Busy, try again later\n' };
     }
+    if (upload.size === undefined) throw { status_code: 400, body: 'Upload-Length is required\n' };
+    const release = this.opts.reserve ? this.opts.reserve(upload.size) : () => {};
+    if (!release) throw { status_code: 503, body: 'Busy, try again later\n' };
     const sealed = new SealedPartial(join(this.opts.dir, upload.id));
-    await sealed.create();
+    try {
+      await sealed.create();
+    } catch (e) {
+      release();
+      throw e;
+    }
     const name = String(upload.metadata?.filename ?? upload.metadata?.name ?? '');
     const clean = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, 80) || '?';
     // Keep no metadata on the tus side: only the size and the offset go back to the client.
     const kept = new Upload({ id: upload.id, size: upload.size, offset: 0, creation_date: new Date().toISOString() });
-    this.uploads.set(upload.id, { upload: kept, sealed, clientName: clean, lastActive: Date.now() });
+    this.uploads.set(upload.id, { upload: kept, sealed, clientName: clean, lastActive: Date.now(), release });
     return kept;
   }
 
@@ -93,6 +109,7 @@ export class PartialStore extends DataStore {
     const p = this.uploads.get(id);
     if (!p) throw ERRORS.FILE_NOT_FOUND;
     this.uploads.delete(id);
+    p.release();
     await p.sealed.remove();
   }
 
@@ -106,6 +123,7 @@ export class PartialStore extends DataStore {
     for (const [id, p] of this.uploads) {
       if (p.lastActive < cutoff) {
         this.uploads.delete(id);
+        p.release();
         await p.sealed.remove();
         n++;
       }
