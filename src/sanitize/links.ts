@@ -75,9 +75,25 @@ function cleanUrl(input: string, removed: Counts, warnings: string[]): string | 
   return u.toString();
 }
 
-/** Cleans one line as typed. Blank lines give undefined. */
+/**
+ * Cleans one line as typed. Blank lines give undefined. A line that did not parse as a link may parse
+ * once a link inside it is cleaned (`https://user:pw@(<` becomes `https://(/<`), so the line is
+ * cleaned again until nothing changes, which keeps the cleaner idempotent.
+ */
 export function cleanLinkLine(line: string, removed: Counts = {}): LinkLine | undefined {
-  const text = line.slice(0, MAX_LINE).trim();
+  let l = cleanOnce(line.slice(0, MAX_LINE).trim(), removed);
+  const warnings = new Set(l?.warnings);
+  for (let pass = 0; pass < 3 && l; pass++) {
+    const text = l.kind === 'url' ? l.url : l.text;
+    const next = cleanOnce(text, removed);
+    if (!next || (next.kind === l.kind && (next.kind === 'url' ? next.url : next.text) === text)) break;
+    l = next;
+    for (const w of next.warnings) warnings.add(w);
+  }
+  return l && { ...l, warnings: [...warnings] };
+}
+
+function cleanOnce(text: string, removed: Counts): LinkLine | undefined {
   if (!text) return undefined;
   const warnings: string[] = [];
   const scheme = SCHEME.exec(text)?.[1]?.toLowerCase();
