@@ -92,6 +92,8 @@ export function receive(
 
     bb.on('file', (name, stream, info) => {
       if (failed || name !== 'files' || info.filename === undefined || info.filename === '') {
+        // A body cut inside an ignored part must not become an uncaught error that kills the intake.
+        stream.on('error', () => {});
         stream.resume();
         return;
       }
@@ -118,7 +120,13 @@ export function receive(
     bb.on('filesLimit', () => fail(new TooLarge('too_many_files', { max: limits.maxFiles })));
     bb.on('partsLimit', () => fail(new TooLarge('too_many_files', { max: limits.maxFiles })));
     bb.on('fieldsLimit', () => fail(new BadForm('bad_form')));
-    bb.on('error', () => fail(new BadForm('upload_interrupted')));
+    // A body that arrived whole but does not parse is a bad form, not a dropped connection.
+    bb.on('error', () => {
+      if (req.complete) return fail(new BadForm('bad_form'));
+      req.unpipe(bb);
+      req.resume();
+      req.once('end', () => fail(new BadForm('bad_form')));
+    });
     bb.on('close', () => {
       void Promise.all(writes).then(() => {
         if (failed) return;

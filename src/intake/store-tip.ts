@@ -42,7 +42,8 @@ export interface StoredTip {
 export async function storeTip(store: TipStore, received: Received, scratchPaths: string[]): Promise<StoredTip> {
   const note = (received.fields.note ?? '').replace(/\r\n/g, '\n').trim();
   const linksText = received.fields.links ?? '';
-  if (note.length > store.limits.maxNoteChars) throw new TooLarge('note_too_long', { max: store.limits.maxNoteChars });
+  // Characters as people count them: an emoji is one, not two UTF-16 units.
+  if (note.length > store.limits.maxNoteChars && [...note].length > store.limits.maxNoteChars) throw new TooLarge('note_too_long', { max: store.limits.maxNoteChars });
   const links = cleanLinks(linksText);
   if (links.links.length > store.limits.maxLinks) throw new TooLarge('too_many_links', { max: store.limits.maxLinks });
   if (!note && links.links.length === 0 && received.files.length === 0) throw new EmptyTip();
