@@ -2,18 +2,16 @@
 import { loadConfig } from '../config.ts';
 import { createLog } from '../log.ts';
 import { createIntake } from './intake.ts';
+import { createIntakeServer } from './server.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLog(config.LOG_LEVEL, 'intake');
   const intake = await createIntake(config, log);
-  const server = intake.app.listen(config.PORT, config.HOST, () => {
+  const server = createIntakeServer(intake.app);
+  server.listen(config.PORT, config.HOST, () => {
     log.info({ host: config.HOST, port: config.PORT }, 'intake listening');
   });
-  // An honest upload over Tor may take an hour: no total cap. Only a stalled connection is cut.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.setTimeout(120_000);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

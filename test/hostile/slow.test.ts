@@ -1,12 +1,13 @@
 /**
  * Slow clients, over a raw socket against a real listening server on 127.0.0.1. The server gets the
- * same kind of timeouts as src/intake/main.ts (no total cap, a headers deadline, an idle cut), only
+ * same server as src/intake/main.ts (no total cap, a headers deadline, an idle cut), with timeouts
  * shorter, so a test takes seconds. A slow but steady upload is never cut (Tor); a stalled one is, and
  * whatever it had written to scratch goes with it.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createIntakeServer } from '../../src/intake/server.ts';
 import { connect, type Socket, type AddressInfo } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,11 +22,8 @@ let server: Server;
 let port: number;
 before(async () => {
   h = await startHostile();
-  // As main.ts does, scaled down; connectionsCheckingInterval makes the headers deadline exact.
-  server = createServer({ connectionsCheckingInterval: 100 }, h.svc.intake.app);
-  server.requestTimeout = 0;
-  server.headersTimeout = HEADERS_MS;
-  server.setTimeout(IDLE_MS);
+  // The server main.ts runs, with its timeouts scaled down so a test takes seconds.
+  server = createIntakeServer(h.svc.intake.app, { headersMs: HEADERS_MS, idleMs: IDLE_MS, checkMs: 100 });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
 });
