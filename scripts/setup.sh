@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 # binary:package pairs
 need=(redis-server:redis-server ffmpeg:ffmpeg ffprobe:ffmpeg exiftool:libimage-exiftool-perl
-      prlimit:util-linux pdftoppm:poppler-utils qpdf:qpdf heif-convert:libheif-examples)
+      prlimit:util-linux pdftoppm:poppler-utils qpdf:qpdf heif-convert:libheif-examples
+      jpegtran:libjpeg-turbo-progs)
 if [ "$mode" = test ]; then
   need+=(gpg:gnupg chromium:chromium mat2:mat2)
 fi
