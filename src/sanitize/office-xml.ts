@@ -46,7 +46,8 @@ export interface PartOptions {
 }
 
 function isAuthorAttribute(local: string, o: PartOptions): boolean {
-  return local === 'author' || local === 'displayName' || (local === 'name' && o.nameIsAuthor);
+  // userName: Excel's <fileSharing> (who reserved the workbook) and shared-workbook revision headers.
+  return local === 'author' || local === 'displayName' || local === 'userName' || (local === 'name' && o.nameIsAuthor);
 }
 
 function rewriteAttribute(local: string, qname: string, quoted: string, owner: string | undefined, p: Pseudonyms, o: PartOptions, c: Counts): string | null {
@@ -57,7 +58,7 @@ function rewriteAttribute(local: string, qname: string, quoted: string, owner: s
   }
   // Initials follow the author named in the same tag, so "Autor 2" is always "A2".
   if (local === 'initials') { bump(c, 'author_initials'); return `"${p.initials(owner ?? value)}"`; }
-  if (local === 'date' || local === 'dateUtc' || local === 'dt' || local === 'dT') { bump(c, 'revision_date'); return null; }
+  if (local === 'date' || local === 'dateUtc' || local === 'dt' || local === 'dT' || local === 'dateTime') { bump(c, 'revision_date'); return null; }
   if (local === 'userId' || local === 'providerId') { bump(c, 'account_id'); return '""'; }
   if (local.startsWith('rsid')) { bump(c, 'rsid'); return null; }
   if (local === 'id' && qname !== 'id' && o.removedRelIds.has(value)) return null;

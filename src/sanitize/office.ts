@@ -97,7 +97,8 @@ async function cleanPackage(input: string, output: string, ctx: Context): Promis
       data = Buffer.from(pruneContentTypes(e.data.toString('utf8'), dropped), 'utf8');
     } else if (XML_PART.test(e.name)) {
       const xml = relsXml.get(e.name) ?? e.data.toString('utf8');
-      const nameIsAuthor = /(^|\/)(commentAuthors|authors)\.xml$/i.test(e.name);
+      // PowerPoint's comment author lists and Excel's shared-workbook user list name people in `name`.
+      const nameIsAuthor = /(^|\/)(commentAuthors|authors|userNames)\.xml$/i.test(e.name);
       const removedRelIds = removedIdsOf.get(e.name) ?? new Set<string>();
       data = Buffer.from(scrubOfficeXml(xml, pseudonyms, { nameIsAuthor, removedRelIds }, ctx.counts), 'utf8');
     } else if (MEDIA_PART.test(e.name)) {
