@@ -22,6 +22,7 @@ import {
   BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, isCoverArt, limitsFor, probe,
 } from './video-probe.ts';
 import type { ProbedStream } from './video-probe.ts';
+import { stripHvccSei } from './video-hvcc.ts';
 
 /** Output muxer and extension per sniffed type: the container type is kept. */
 const MUXER: Record<string, { format: string; ext: string }> = {
@@ -106,6 +107,15 @@ export const cleanVideo: Cleaner = async (input, sniffed, scratch) => {
     throw new CleaningFailed({ type: sniffed.ext }, 'ffmpeg could not remux the video');
   }
   const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
+  if (ISO_FAMILY.has(muxer.format) && kept.some((s) => s.codec_name === 'hevc')) {
+    // filter_units cleans the frames but not the hvcC copy of the SEI (the x265 build and options).
+    const sei = await stripHvccSei(out).catch(() => -1);
+    if (sei < 0) {
+      rmSync(out, { force: true });
+      throw new CleaningFailed({ type: sniffed.ext }, 'could not remove SEI from the HEVC configuration');
+    }
+    if (sei > 0) removed.sei = (removed.sei ?? 0) + sei;
+  }
   return { path: out, kind: 'video', ext: muxer.ext, report: { removed, warnings: [...new Set(warnings)] } };
 };
 
