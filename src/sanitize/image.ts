@@ -22,6 +22,7 @@ import type { Cleaner } from './types.ts';
 import { decodeHeic } from './heic.ts';
 import { inventory } from './image-inventory.ts';
 import { cleanJpegLossless } from './image-jpeg-lossless.ts';
+import { APNG_WARNING, apngToWebp } from './image-apng.ts';
 
 /** One frame larger than this (about a 12000×8000 photo) is refused before it is decoded. */
 const MAX_PIXELS = 100_000_000;
@@ -30,7 +31,7 @@ const MAX_ANIMATION_PIXELS = 400_000_000;
 
 /** The format we deliver for each sniffed type. HEIC becomes JPEG: few editors' tools open HEIC. */
 const OUTPUT: Record<string, 'jpg' | 'png' | 'webp' | 'gif' | 'tif' | 'avif'> = {
-  jpg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', tif: 'tif', avif: 'avif', heic: 'jpg',
+  jpg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', tif: 'tif', avif: 'avif', heic: 'jpg', apng: 'webp',
 };
 
 export const cleanImage: Cleaner = async (input, sniffed, scratch) => {
@@ -41,6 +42,20 @@ export const cleanImage: Cleaner = async (input, sniffed, scratch) => {
     // Most phone JPEGs can be rewritten without decoding: ~20× faster and no generation loss.
     const lossless = await cleanJpegLossless(input, scratch);
     if (lossless) return { path: lossless.path, kind: 'photo', ext, report: { removed: lossless.removed, warnings: [] } };
+  }
+
+  if (sniffed.ext === 'apng') {
+    // Refuse a pixel flood from the header before ffmpeg decodes a single frame.
+    const header = await readHeader(input, false).catch(() => { throw fail('not a PNG'); });
+    if ((header.width ?? 0) * (header.height ?? 0) > MAX_PIXELS) throw fail('pixel flood');
+    const webp = await apngToWebp(input, scratch);
+    try {
+      const cleaned = await cleanImage(webp, { ext: 'webp', mime: 'image/webp' }, scratch);
+      const removed = { ...(await inventory(input)), ...cleaned.report.removed };
+      return { ...cleaned, report: { removed, warnings: [APNG_WARNING, ...cleaned.report.warnings] } };
+    } finally {
+      rmSync(webp, { force: true });
+    }
   }
 
   const removed = await inventory(input);

@@ -16,7 +16,7 @@ import { cleanOdf } from './odf.ts';
 const CLEANERS: Record<string, Cleaner> = {
   // photos
   jpg: cleanImage, png: cleanImage, webp: cleanImage, gif: cleanImage, tif: cleanImage,
-  heic: cleanImage, avif: cleanImage,
+  heic: cleanImage, avif: cleanImage, apng: cleanImage, // APNG: delivered as animated WebP (image-apng.ts)
   // video
   mp4: cleanVideo, mov: cleanVideo, m4v: cleanVideo, '3gp': cleanVideo, webm: cleanVideo,
   mkv: cleanVideo, avi: cleanVideo,
