@@ -9,11 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { dayOf } from '../crypto/seal.ts';
 import { SEALED_NAME, TIP_ID, type SealedFile, type TipDraft, type Vault } from './vault.ts';
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
-}
+import { DirSync, fsyncPath } from './dir-sync.ts';
 
 const SYNC_EVERY = 64 * 1024 * 1024;
 
@@ -25,10 +21,13 @@ function checkIds(tipId: string, name?: string): void {
 export class FsVault implements Vault {
   private readonly drafts: string;
   private readonly tips: string;
+  /** tips/ is fsynced once for all the commits and removals made while the previous fsync ran. */
+  readonly tipsSync: DirSync;
 
   constructor(root: string) {
     this.drafts = join(root, '.drafts');
     this.tips = join(root, 'tips');
+    this.tipsSync = new DirSync(this.tips);
   }
 
   async init(): Promise<this> {
@@ -43,7 +42,7 @@ export class FsVault implements Vault {
     await mkdir(dir, { mode: 0o700 });
     const day = dayOf(new Date());
     const finalDir = join(this.tips, tipId);
-    const { tips } = this;
+    const { tipsSync } = this;
     return {
       async put(name: string, sealed: Readable): Promise<SealedFile> {
         checkIds(tipId, name);
@@ -75,7 +74,8 @@ export class FsVault implements Vault {
         await fsyncPath(dir);
         await rename(dir, finalDir);
         await utimes(finalDir, day, day);
-        await fsyncPath(tips);
+        // Only an fsync of tips/ begun after this rename counts (see dir-sync.ts).
+        await tipsSync.sync();
       },
       async abort() {
         await rm(dir, { recursive: true, force: true });
@@ -111,7 +111,7 @@ export class FsVault implements Vault {
   async remove(tipId: string): Promise<void> {
     checkIds(tipId);
     await rm(join(this.tips, tipId), { recursive: true, force: true });
-    await fsyncPath(this.tips);
+    await this.tipsSync.sync();
   }
 
   async sweepDrafts(): Promise<number> {
