@@ -27,7 +27,8 @@ import { Slots } from '../slots.ts';
  */
 export const SEAL_CONCURRENCY = Math.max(1, availableParallelism());
 
-const slots = new Slots(SEAL_CONCURRENCY);
+export const sealSlots = new Slots(SEAL_CONCURRENCY);
+const slots = sealSlots;
 
 /**
  * 1 MiB, the size store-tip.ts reads the cleaned file in, so chunks pass through whole, and each
@@ -138,19 +139,24 @@ export interface SealOptions {
   chunkBytes?: number;
 }
 
-export async function seal(plaintext: Readable, keys: openpgp.PublicKey[], filename: string, opts: SealOptions = {}): Promise<Readable> {
+/** The seal itself, with no turn-taking: for callers that bound concurrency themselves (seal-pool.ts). */
+export async function sealUnlimited(plaintext: Readable, keys: openpgp.PublicKey[], filename: string, opts: SealOptions = {}): Promise<Readable> {
   const chunkBytes = opts.chunkBytes ?? SEAL_CHUNK_BYTES;
+  const message = await openpgp.createMessage({
+    binary: pullSource(plaintext, chunkBytes),
+    format: 'binary',
+    filename,
+    date: dayOf(new Date()),
+  });
+  const sealed = (await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG })) as ReadableStream<Uint8Array>;
+  return pullReadable(sealed, chunkBytes);
+}
+
+export async function seal(plaintext: Readable, keys: openpgp.PublicKey[], filename: string, opts: SealOptions = {}): Promise<Readable> {
   const release = await slots.acquire();
   try {
-    const message = await openpgp.createMessage({
-      binary: pullSource(plaintext, chunkBytes),
-      format: 'binary',
-      filename,
-      date: dayOf(new Date()),
-    });
-    const sealed = (await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG })) as ReadableStream<Uint8Array>;
     // 'close' follows both the end and a destroy, so a failed vault write frees the slot too.
-    return pullReadable(sealed, chunkBytes).once('close', release);
+    return (await sealUnlimited(plaintext, keys, filename, opts)).once('close', release);
   } catch (e) {
     release();
     throw e;

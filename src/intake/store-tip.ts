@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Keyring } from '../crypto/keyring.ts';
 import { seal, sealBytes } from '../crypto/seal.ts';
+import { sealFile } from '../crypto/seal-pool.ts';
 import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff } from '../sanitize/index.ts';
 import type { Kind, Scratch, Sniffed } from '../sanitize/types.ts';
@@ -23,6 +24,9 @@ import { Slots } from '../slots.ts';
 
 /** One cleaning per core at a time: ffmpeg, sharp and pdftoppm are CPU-bound (see slots.ts). */
 const cleaning = new Slots(Math.max(1, availableParallelism()));
+
+/** Streaming seals in worker threads (src/crypto/seal-pool.ts) instead of on the event loop. */
+const SEAL_THREADS = process.env.SEAL_THREADS === '1';
 
 export interface TipStore {
   keyring: Keyring;
@@ -84,8 +88,12 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
       const name = `${cleaned.kind}-${n}.${cleaned.ext}`;
       const sealedName = `file-${i + 1}.pgp`;
       const size = (await stat(cleaned.path)).size;
-      const plaintext = createReadStream(cleaned.path, { highWaterMark: 1024 * 1024 });
-      sealed.push(await draft.put(sealedName, await seal(plaintext, store.keyring.keys, name)));
+      // SEAL_THREADS=1 seals in a worker thread, so this event loop stays free for other tips; off by
+      // default: two threads cost the intake ~170 MiB more peak RSS (BENCHMARKS.md, round 2).
+      const sealedStream = SEAL_THREADS
+        ? await sealFile(cleaned.path, store.keyring.keys, name)
+        : await seal(createReadStream(cleaned.path, { highWaterMark: 1024 * 1024 }), store.keyring.keys, name);
+      sealed.push(await draft.put(sealedName, sealedStream));
       await rm(cleaned.path, { force: true });
       entries.push({ kind: cleaned.kind, name, size, sealed: sealedName, removed: cleaned.report.removed, warnings: cleaned.report.warnings });
     }
