@@ -18,6 +18,9 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self'",
   "connect-src 'self'",
+  // The proof-of-work solver (public/proof.js) runs as a Web Worker from our origin. Stated rather
+  // than left to fallback chains, which differ between browsers (child-src, then script-src).
+  "worker-src 'self'",
   "form-action 'self'",
   "base-uri 'none'",
   "frame-ancestors 'none'",

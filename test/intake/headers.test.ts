@@ -24,7 +24,7 @@ function assertHardened(res: Response, what: string): void {
   const h = res.headers;
   const csp = String(h['content-security-policy']);
   assert.match(csp, /(^|; )default-src 'none'(;|$)/, `${what}: CSP default-src`);
-  for (const d of ["script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"]) {
+  for (const d of ["script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'", "worker-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"]) {
     assert.ok(csp.split('; ').includes(d), `${what}: CSP lacks ${d}`);
   }
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*|https?:/, `${what}: CSP opens more than 'self'`);
@@ -41,7 +41,7 @@ function assertHardened(res: Response, what: string): void {
   assert.equal(h['access-control-allow-origin'], undefined, `${what}: CORS`);
 }
 
-const GETS = ['/', '/?lang=en', '/?lang=es', '/static/buzon.css', '/static/buzon.js', '/static/tus.min.js', '/brand.css', '/brand/logo', '/favicon.ico', '/no-such-page', '/static/nope.js'];
+const GETS = ['/', '/?lang=en', '/?lang=es', '/static/buzon.css', '/static/buzon.js', '/static/proof.js', '/static/tus.min.js', '/static/altcha-pbkdf2.js', '/altcha/challenge', '/brand.css', '/brand/logo', '/favicon.ico', '/no-such-page', '/static/nope.js'];
 
 for (const path of GETS) {
   test(`GET ${path} carries every hardening header and no cookie`, async () => {
@@ -49,6 +49,16 @@ for (const path of GETS) {
     assertHardened(res, `GET ${path}`);
   });
 }
+
+test('the proof-of-work solver is ALTCHA\'s own worker, served by us as JavaScript, gzipped when asked', async () => {
+  const plain = await request(svc.intake.app).get('/static/altcha-pbkdf2.js').expect(200);
+  assert.match(String(plain.headers['content-type']), /javascript/);
+  assert.match(plain.text, /PBKDF2/);
+  assert.match(plain.text, /type === "work"/, 'the message protocol public/proof.js speaks');
+  const gz = await request(svc.intake.app).get('/static/altcha-pbkdf2.js').set('Accept-Encoding', 'gzip').expect(200);
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.equal(gz.text, plain.text);
+});
 
 test('pages announce our onion address to Tor Browser, for the same path', async () => {
   const res = await request(svc.intake.app).get('/?lang=en').expect(200);
