@@ -8,6 +8,7 @@
  * resume after a reload; that record would tell whoever holds the phone that a tip was sent, so it is
  * off (storeFingerprintForResuming: false): uploads resume while this page stays open, not after.
  * Everything loads from our own origin; the tus client is fetched only when there is a file to send.
+ * Before the form is submitted, public/proof.js puts its proof of work in the hidden `altcha` field.
  */
 (function () {
   'use strict';
@@ -23,6 +24,8 @@
   var ALIASES = { jpeg: 'jpg', jpe: 'jpg', tiff: 'tif', heif: 'heic', hevc: 'mp4', qt: 'mov', opus: 'opus', weba: 'webm', mpeg: 'mp3' };
   var entries = [];
   var tusPromise = null;
+  /** public/proof.js: the proof of work, solved while the tipster writes; absent where it cannot run. */
+  var proof = window.buzonProof;
   var sending = false;
 
   function fmt(msg, params) {
@@ -190,6 +193,12 @@
     // Cancelled files must not ride along in the plain POST either.
     if (files.length === 0) {
       if (entries.length) input.disabled = true;
+      // With the proof of work already solved the plain POST goes on at once, carrying it.
+      if (!proof || proof.take()) return;
+      ev.preventDefault();
+      sending = true;
+      button.disabled = true;
+      proof.wait(function () { form.submit(); });
       return;
     }
     ev.preventDefault();
@@ -203,14 +212,16 @@
     }, function () {
       // The tus client did not load: send the files in the plain POST, as without JavaScript.
       input.disabled = false;
-      form.submit();
+      if (proof) proof.wait(function () { form.submit(); });
+      else form.submit();
       return new Promise(function () {});
     }).then(function () {
       var ids = (hidden.value ? hidden.value.split('\n') : []).concat(
         active().filter(function (e) { return e.done && e.id; }).map(function (e) { return e.id; }));
       hidden.value = ids.join('\n');
       say(M.sending);
-      form.submit();
+      if (proof) proof.wait(function () { form.submit(); });
+      else form.submit();
     }, function () {
       sending = false;
       button.disabled = false;

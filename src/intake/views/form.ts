@@ -1,7 +1,9 @@
 /**
  * The tip form, first shown empty, and shown again with what was typed when a tip is refused.
  * It works with no JavaScript at all: a plain multipart POST. With JavaScript, /static/buzon.js
- * reads the limits and its messages from data-js and uploads files resumably before submitting.
+ * reads the limits and its messages from data-js and uploads files resumably before submitting, and
+ * /static/proof.js solves the proof of work in the background, announced in #check-status (empty,
+ * so unseen, without JavaScript).
  */
 import { t, type MessageKey } from '../i18n/index.ts';
 import { esc, page } from './html.ts';
@@ -26,6 +28,7 @@ export interface FormState {
 const JS_KEYS: MessageKey[] = [
   'js.ready', 'js.uploading', 'js.done', 'js.retrying', 'js.cancel', 'js.remove', 'js.cancelled', 'js.lost', 'js.failed',
   'js.bad_kind', 'js.too_large', 'js.empty', 'js.too_many', 'js.tip_too_large', 'js.sending', 'js.fix',
+  'js.check_running', 'js.check_done', 'js.check_wait',
 ];
 
 function field(lang: string, name: FieldName, control: string, state: FormState, extraHint = ''): string {
@@ -94,6 +97,7 @@ ${uploaded > 0 ? `<p class="uploaded">${esc(t(lang, 'field.uploaded', { count: u
 <div class="hp" aria-hidden="true"><label for="website">Website</label><input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>
 <ul class="file-list" id="file-list" hidden></ul>
 <p class="status" id="upload-status" role="status"></p>
+<p class="status check" id="check-status" role="status"></p>
 <button type="submit">${esc(t(lang, 'submit'))}</button>
 </form>
 <section class="panel keep" aria-labelledby="keep-title">

@@ -40,7 +40,7 @@ export function page(lang: string, title: string, body: string, opts: PageOption
 <link rel="stylesheet" href="/static/buzon.css">
 <link rel="stylesheet" href="/brand.css">
 ${brand.logo ? '<link rel="icon" href="/brand/logo">' : ''}
-${opts.script ? '<script src="/static/buzon.js" defer></script>' : ''}
+${opts.script ? '<script src="/static/proof.js" defer></script>\n<script src="/static/buzon.js" defer></script>' : ''}
 </head>
 <body>
 ${opts.skipTo ? `<a class="skip" href="#${esc(opts.skipTo)}">${esc(t(lang, 'skip'))}</a>` : ''}
