@@ -78,7 +78,7 @@ export const catalog = {
   'error.busy': 'The tip line is receiving many tips right now. Nothing was lost: your note is still here. Press send again in {seconds} seconds.',
   'error.wait': 'Please wait {seconds} more seconds, then press send again. This short wait keeps spam out; your note is still here.',
   'error.busy_upload': 'The tip line is receiving many large uploads right now. Nothing was kept. Please try again in a few minutes.',
-  'error.challenge_failed': 'The automatic check in your browser did not work. Reload the page and send again; your note is kept below.',
+  'error.challenge_failed': 'The automatic check in your browser did not work. Press send again; your note is kept below.',
   'error.internal': 'Something went wrong on our side and nothing was kept. Please try again.',
   'error.next': 'Go back to the form',
 } as const;

@@ -77,7 +77,7 @@ export const catalog: Record<MessageKey, string> = {
   'error.busy': 'La línea está recibiendo muchas pistas en este momento. No se perdió nada: tu nota sigue aquí. Vuelve a enviar en {seconds} segundos.',
   'error.wait': 'Espera {seconds} segundos más y vuelve a enviar. Esta breve espera frena el spam; tu nota sigue aquí.',
   'error.busy_upload': 'La línea está recibiendo muchas subidas grandes en este momento. No se guardó nada. Intenta de nuevo en unos minutos.',
-  'error.challenge_failed': 'La verificación automática de tu navegador no funcionó. Recarga la página y vuelve a enviar; tu nota se conserva abajo.',
+  'error.challenge_failed': 'La verificación automática de tu navegador no funcionó. Vuelve a enviar; tu nota se conserva abajo.',
   'error.internal': 'Algo falló de nuestro lado y no se guardó nada. Intenta de nuevo.',
   'error.next': 'Volver al formulario',
 };
