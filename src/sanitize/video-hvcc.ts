@@ -82,7 +82,7 @@ function withSize(box: Buffer): Buffer {
 }
 
 /** HEVCDecoderConfigurationRecord: 22 fixed bytes, numOfArrays, then arrays of NAL units by type. */
-function cleanHvcc(rec: Buffer, counter: { removed: number }): Buffer {
+export function cleanHvcc(rec: Buffer, counter: { removed: number }): Buffer {
   if (rec.length < 23) throw new HvccLayoutError('short hvcC');
   const kept: Buffer[] = [];
   let p = 23;

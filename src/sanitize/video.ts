@@ -23,6 +23,7 @@ import {
 } from './video-probe.ts';
 import type { ProbedStream } from './video-probe.ts';
 import { stripHvccSei } from './video-hvcc.ts';
+import { stripMkvHvccSei } from './video-hvcc-mkv.ts';
 
 /** Output muxer and extension per sniffed type: the container type is kept. */
 const MUXER: Record<string, { format: string; ext: string }> = {
@@ -107,9 +108,10 @@ export const cleanVideo: Cleaner = async (input, sniffed, scratch) => {
     throw new CleaningFailed({ type: sniffed.ext }, 'ffmpeg could not remux the video');
   }
   const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
-  if (ISO_FAMILY.has(muxer.format) && kept.some((s) => s.codec_name === 'hevc')) {
+  const strip = ISO_FAMILY.has(muxer.format) ? stripHvccSei : muxer.format === 'matroska' ? stripMkvHvccSei : undefined;
+  if (strip && kept.some((s) => s.codec_name === 'hevc')) {
     // filter_units cleans the frames but not the hvcC copy of the SEI (the x265 build and options).
-    const sei = await stripHvccSei(out).catch(() => -1);
+    const sei = await strip(out).catch(() => -1);
     if (sei < 0) {
       rmSync(out, { force: true });
       throw new CleaningFailed({ type: sniffed.ext }, 'could not remove SEI from the HEVC configuration');
