@@ -36,6 +36,8 @@ const schema = z.object({
   BYTES_IN_FLIGHT_MAX: bytes.default(8 * 1024 ** 3),
   /** Signs tickets and challenges; random at each start unless set (set it when running several intakes). */
   ABUSE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Seal big files in worker threads: frees the event loop for note tips, costs ~170 MiB of RAM. */
+  SEAL_THREADS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   /** Resumable uploads in progress, encrypted under keys held only in memory; emptied at start. */
   PARTIALS_DIR: z.string().default('./partials'),

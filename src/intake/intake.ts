@@ -72,6 +72,7 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
   const app = createApp({
     config, log, keyring, vault, scratch, queue, redisReady, gate, inFlight,
     limits: { maxNoteChars: config.MAX_NOTE_CHARS, maxLinks: config.MAX_LINKS },
+    sealThreads: config.SEAL_THREADS,
   });
   return {
     app,

@@ -25,15 +25,14 @@ import { Slots } from '../slots.ts';
 /** One cleaning per core at a time: ffmpeg, sharp and pdftoppm are CPU-bound (see slots.ts). */
 const cleaning = new Slots(Math.max(1, availableParallelism()));
 
-/** Streaming seals in worker threads (src/crypto/seal-pool.ts) instead of on the event loop. */
-const SEAL_THREADS = process.env.SEAL_THREADS === '1';
-
 export interface TipStore {
   keyring: Keyring;
   vault: Vault;
   scratch: Scratch;
   log: Logger;
   limits: { maxNoteChars: number; maxLinks: number };
+  /** Seal in worker threads (src/crypto/seal-pool.ts) instead of on the event loop (SEAL_THREADS). */
+  sealThreads?: boolean;
 }
 
 export interface StoredTip {
@@ -90,7 +89,7 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
       const size = (await stat(cleaned.path)).size;
       // SEAL_THREADS=1 seals in a worker thread, so this event loop stays free for other tips; off by
       // default: two threads cost the intake ~170 MiB more peak RSS (BENCHMARKS.md, round 2).
-      const sealedStream = SEAL_THREADS
+      const sealedStream = store.sealThreads
         ? await sealFile(cleaned.path, store.keyring.keys, name)
         : await seal(createReadStream(cleaned.path, { highWaterMark: 1024 * 1024 }), store.keyring.keys, name);
       sealed.push(await draft.put(sealedName, sealedStream));
