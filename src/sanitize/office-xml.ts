@@ -59,6 +59,8 @@ function rewriteAttribute(local: string, qname: string, quoted: string, owner: s
   // Initials follow the author named in the same tag, so "Autor 2" is always "A2".
   if (local === 'initials') { bump(c, 'author_initials'); return `"${p.initials(owner ?? value)}"`; }
   if (local === 'date' || local === 'dateUtc' || local === 'dt' || local === 'dT' || local === 'dateTime') { bump(c, 'revision_date'); return null; }
+  // PowerPoint's modern comments require `created`, so it is kept but says nothing.
+  if (local === 'created') { bump(c, 'revision_date'); return '"1970-01-01T00:00:00.000"'; }
   if (local === 'userId' || local === 'providerId') { bump(c, 'account_id'); return '""'; }
   if (local.startsWith('rsid')) { bump(c, 'rsid'); return null; }
   if (local === 'id' && qname !== 'id' && o.removedRelIds.has(value)) return null;

@@ -91,6 +91,11 @@ export async function dirtyPptx(dir: string): Promise<string> {
       `<Relationship Id="rId1" Type="${REL}/comments" Target="../comments/comment1.xml"/>` +
       `<Relationship Id="rId2" Type="${REL}/image" Target="../media/image1.jpeg"/></Relationships>` },
     { name: 'ppt/comments/comment1.xml', data: `${XML}<p:cmLst ${P}><p:cm authorId="0" dt="2026-03-01T09:00:00.000" idx="1"><p:pos x="10" y="10"/><p:text>Confirmar con la fuente</p:text></p:cm></p:cmLst>` },
+    { name: 'ppt/authors.xml', data: `${XML}<p188:authorLst xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/main">` +
+      `<p188:author id="{00000000-0000-0000-0000-000000000003}" name="${MARK.person}" initials="AI" userId="S::${MARK.path}@example.org::1234" providerId="AD"/></p188:authorLst>` },
+    { name: 'ppt/comments/modernComment_100_1.xml', data: `${XML}<p188:cmLst xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/main" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">` +
+      '<p188:cm id="{00000000-0000-0000-0000-000000000004}" authorId="{00000000-0000-0000-0000-000000000003}" created="2026-03-01T09:00:00.000">' +
+      '<p188:txBody><a:p><a:r><a:t>Revisar</a:t></a:r></a:p></p188:txBody></p188:cm></p188:cmLst>' },
     { name: 'ppt/media/image1.jpeg', data: jpeg },
   ]);
   return path;
