@@ -70,11 +70,15 @@ export function planRewrite(buf: Buffer): JpegRewrite | string {
     if (len < 2 || end > buf.length) return 'truncated segment';
     const body = buf.subarray(p + 2, end);
     p = end;
-    if (marker === 0xdb || marker === 0xc4 || marker === 0xdd) { parts.push(buf.subarray(start, end)); continue; }
+    if (marker === 0xdb || marker === 0xc4 || marker === 0xdd) {
+      if (!tablesFill(marker, body)) return 'table segment with extra bytes';
+      parts.push(buf.subarray(start, end));
+      continue;
+    }
     if (marker === 0xc0 || marker === 0xc1) {
       if (sof || body.length < 6) return 'second or short SOF';
       const n = body[5] ?? 0;
-      if (body[0] !== 8 || body.length < 6 + 3 * n) return 'not 8-bit';
+      if (body[0] !== 8 || body.length !== 6 + 3 * n) return 'not 8-bit, or extra bytes';
       sof = { height: body.readUInt16BE(1), width: body.readUInt16BE(3), ids: [...Array(n).keys()].map((i) => body[6 + 3 * i] ?? 0) };
       parts.push(buf.subarray(start, end));
       continue;
@@ -85,6 +89,7 @@ export function planRewrite(buf: Buffer): JpegRewrite | string {
     }
     if (marker !== 0xda) return `marker ${marker.toString(16)}`; // progressive, arithmetic, DNL, ...
     if (!sof) return 'scan before frame';
+    if (body.length !== 4 + 2 * (body[0] ?? 0)) return 'scan header with extra bytes';
     const eoi = scanEnd(buf, end);
     if (eoi < 0) return 'no EOI after the first scan';
     parts.push(buf.subarray(start, eoi), EOI);
@@ -94,6 +99,26 @@ export function planRewrite(buf: Buffer): JpegRewrite | string {
     if (sof.width === 0 || sof.height === 0 || sof.width * sof.height > MAX_PIXELS) return 'size';
     return { parts, removed: f.removed, orientation: f.orientation, width: sof.width, height: sof.height };
   }
+}
+
+/**
+ * True when a DQT, DHT or DRI segment is exactly its tables, byte for byte. The segments we copy must
+ * have no room left over: a length that runs past the tables could carry anything into the output.
+ */
+function tablesFill(marker: number, body: Buffer): boolean {
+  if (marker === 0xdd) return body.length === 2;
+  let p = 0;
+  while (p < body.length) {
+    const head = body[p] ?? 0;
+    if (marker === 0xdb) p += 1 + (head >> 4 ? 128 : 64);
+    else {
+      if (p + 17 > body.length) return false;
+      let symbols = 0;
+      for (let i = 1; i <= 16; i++) symbols += body[p + i] ?? 0;
+      p += 17 + symbols;
+    }
+  }
+  return p === body.length;
 }
 
 /**

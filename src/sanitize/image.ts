@@ -40,7 +40,8 @@ export const cleanImage: Cleaner = async (input, sniffed, scratch) => {
   if (!ext) throw fail('not a photo type');
   if (sniffed.ext === 'jpg') {
     // Most phone JPEGs can be rewritten without decoding: ~20× faster and no generation loss.
-    const lossless = await cleanJpegLossless(input, scratch);
+    // Any surprise in the fast path (a parser bug on a hostile file) falls back to decoding, never through.
+    const lossless = await cleanJpegLossless(input, scratch).catch(() => undefined);
     if (lossless) return { path: lossless.path, kind: 'photo', ext, report: { removed: lossless.removed, warnings: [] } };
   }
 

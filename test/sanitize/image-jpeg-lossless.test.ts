@@ -86,4 +86,25 @@ describe('lossless JPEG path', () => {
     assert.equal(typeof planRewrite(srgb), 'object', 'an sRGB profile can go without changing a colour');
     assert.equal(planRewrite(progressive.subarray(0, 100)), 'truncated segment');
   });
+
+  it('never throws on 500 damaged copies, and never copies a planted value into a plan', () => {
+    const src = drawPhoto(w.file('fuzz.jpg'), 64, 48);
+    plantPhotoTags(src, thumb, { iptc: true });
+    const good = readFileSync(src);
+    let seed = 7;
+    // High bits of an LCG: its low bits repeat with a short period.
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
+    let plans = 0;
+    for (let i = 0; i < 500; i++) {
+      const bad = Buffer.from(good);
+      for (let k = 0; k <= rand(3); k++) bad[rand(bad.length)] = rand(256);
+      const cut = rand(4) === 0 ? bad.subarray(0, rand(bad.length)) : bad;
+      const plan = planRewrite(cut);
+      if (typeof plan === 'string') continue;
+      plans++;
+      const bytes = Buffer.concat(plan.parts);
+      for (const m of Object.values(MARK)) assert.equal(bytes.includes(Buffer.from(m, 'latin1')), false, `${m} in mutant ${i}`);
+    }
+    assert.ok(plans > 100, `${plans} mutants still planned`);
+  });
 });
