@@ -31,11 +31,13 @@ export const sealSlots = new Slots(SEAL_CONCURRENCY);
 const slots = sealSlots;
 
 /**
- * 1 MiB, the size store-tip.ts reads the cleaned file in, so chunks pass through whole, and each
- * becomes exactly one 2^20-byte partial-length packet. 64 KiB (Readable.toWeb's default) costs
- * more per byte; 128 KiB to 1 MiB were within this machine's noise (bench/seal.ts, BENCHMARKS.md).
+ * 256 KiB: each chunk is encrypted on the event loop in one go, so its size is how long a note-only
+ * tip may wait behind a big upload's seal. 1 MiB chunks held note p99 at ~560 ms during 20 concurrent
+ * 100 MiB uploads; 256 KiB brought it to ~240 ms with no loss of seal throughput (BENCHMARKS.md,
+ * round 3). 64 KiB (Readable.toWeb's default) costs more per byte. Each chunk becomes one 2^18-byte
+ * partial-length packet; the 1 MiB reads from store-tip.ts are sliced, not copied.
  */
-export const SEAL_CHUNK_BYTES = 1024 * 1024;
+export const SEAL_CHUNK_BYTES = 256 * 1024;
 
 const CONFIG = {
   aeadProtect: false,
