@@ -11,17 +11,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { dayOf } from '../crypto/seal.ts';
 import { TIP_ID, type Vault } from '../vault/vault.ts';
+import { fsyncPath } from '../vault/dir-sync.ts';
 import type { TipJob } from '../queue/tips.ts';
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
-}
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);

@@ -31,7 +31,7 @@ export interface ReceiveLimits {
 }
 
 /** Control and bidi-override characters are dropped so an error page cannot be spoofed. */
-function safeName(name: string): string {
+export function safeName(name: string): string {
   return name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, 80) || '?';
 }
 

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DataStore, ERRORS, Upload } from '@tus/server';
 import { SealedPartial } from './sealed-partial.ts';
+import { safeName } from '../receive.ts';
 
 export interface PartialUpload {
   upload: Upload;
@@ -76,7 +77,7 @@ export class PartialStore extends DataStore {
       throw e;
     }
     const name = String(upload.metadata?.filename ?? upload.metadata?.name ?? '');
-    const clean = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, 80) || '?';
+    const clean = safeName(name);
     // Keep no metadata on the tus side: only the size and the offset go back to the client.
     const kept = new Upload({ id: upload.id, size: upload.size, offset: 0, creation_date: new Date().toISOString() });
     this.uploads.set(upload.id, { upload: kept, sealed, clientName: clean, lastActive: Date.now(), release });
