@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { startService, type TestService } from '../support/service.ts';
-import { makeEditor, writeKey, gpgDecrypt } from '../support/gpg.ts';
+import { makeEditor, gpgDecrypt } from '../support/gpg.ts';
 import { waitForInbox } from '../support/wait.ts';
 import { filesContaining } from '../support/search.ts';
 
@@ -18,10 +18,8 @@ after(async () => svc?.stop());
 test('a unique marker in the note is nowhere at rest in plaintext: vault, inbox, Redis AOF/RDB, logs, temp folders', async () => {
   const since = Date.now() - 1000;
   const editor = makeEditor('cv25519');
-  const root = mkdtempSync(join(tmpdir(), 'buzon-test-'));
-  mkdirSync(join(root, 'keys'));
-  writeKey(join(root, 'keys'), 'ed.asc', editor.publicKey);
-  svc = await startService({ root });
+  svc = await startService({ editors: [editor.publicKey] });
+  const root = svc.root;
   const marker = `MARKER-${randomBytes(12).toString('hex')}`;
   const linkMarker = `LINK${randomBytes(8).toString('hex')}`;
   const photoName = `IMG_${randomBytes(6).toString('hex')}.jpg`;

@@ -1,11 +1,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startService, type TestService } from '../support/service.ts';
-import { makeEditor, writeKey, gpgDecrypt } from '../support/gpg.ts';
+import { makeEditor, gpgDecrypt } from '../support/gpg.ts';
 import { waitForInbox } from '../support/wait.ts';
 
 let svc: TestService | undefined;
@@ -13,10 +13,7 @@ after(async () => svc?.stop());
 
 test('with Redis down, /readyz says 503, a tip sent then is kept in the vault outbox, and it is delivered once Redis is back', async () => {
   const editor = makeEditor('cv25519');
-  const root = mkdtempSync(join(tmpdir(), 'buzon-test-'));
-  mkdirSync(join(root, 'keys'));
-  writeKey(join(root, 'keys'), 'ed.asc', editor.publicKey);
-  svc = await startService({ root, env: { OUTBOX_SWEEP_SECONDS: '0.5' } });
+  svc = await startService({ editors: [editor.publicKey], env: { OUTBOX_SWEEP_SECONDS: '0.5' } });
   await request(svc.intake.app).get('/readyz').expect(200);
 
   await svc.redis.stop();

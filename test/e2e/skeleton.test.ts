@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startService, type TestService } from '../support/service.ts';
-import { makeEditor, gpgDecrypt, writeKey, type GpgEditor } from '../support/gpg.ts';
+import { makeEditor, gpgDecrypt, type GpgEditor } from '../support/gpg.ts';
 import { dirtyJpeg, exifTags } from '../support/fixtures.ts';
 import { waitForInbox } from '../support/wait.ts';
 
@@ -17,12 +17,7 @@ const work = mkdtempSync(join(tmpdir(), 'buzon-skel-'));
 before(async () => {
   rsa = makeEditor('rsa3072');
   cv = makeEditor('cv25519');
-  const { mkdirSync } = await import('node:fs');
-  const root = mkdtempSync(join(tmpdir(), 'buzon-test-'));
-  mkdirSync(join(root, 'keys'));
-  writeKey(join(root, 'keys'), 'rsa.asc', rsa.publicKey);
-  writeKey(join(root, 'keys'), 'cv.asc', cv.publicKey);
-  svc = await startService({ root });
+  svc = await startService({ editors: [rsa.publicKey, cv.publicKey] });
 });
 after(async () => svc.stop());
 

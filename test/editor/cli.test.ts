@@ -1,13 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import sharp from 'sharp';
 import { startService, type TestService } from '../support/service.ts';
-import { makeEditor, writeKey, type GpgEditor } from '../support/gpg.ts';
+import { makeEditor, type GpgEditor } from '../support/gpg.ts';
 import { dirtyJpeg } from '../support/fixtures.ts';
 import { waitForInbox } from '../support/wait.ts';
 
@@ -21,10 +21,7 @@ function cli(args: string[], input?: string) {
 
 before(async () => {
   editor = makeEditor('rsa3072');
-  const root = mkdtempSync(join(tmpdir(), 'buzon-test-'));
-  mkdirSync(join(root, 'keys'));
-  writeKey(join(root, 'keys'), 'ed.asc', editor.publicKey);
-  svc = await startService({ root });
+  svc = await startService({ editors: [editor.publicKey] });
   writeFileSync(join(work, 'secret.asc'), editor.secretKey);
   writeFileSync(join(work, 'pass.txt'), editor.passphrase + '\n');
   writeFileSync(join(work, 'wrong.txt'), 'not the passphrase\n');

@@ -2,7 +2,7 @@
  * A whole Buzón in one test: a real Redis, the intake in-process behind supertest, and the editorial
  * worker, each with its own temp folders. Logs are captured so tests can search them for leaks.
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -50,9 +50,19 @@ export function testConfig(root: string, env: Record<string, string> = {}): Conf
   });
 }
 
-export async function startService(opts: { root?: string; env?: Record<string, string>; worker?: boolean; redis?: TestRedis } = {}): Promise<TestService> {
+export interface ServiceOptions {
+  root?: string;
+  env?: Record<string, string>;
+  worker?: boolean;
+  redis?: TestRedis;
+  /** Editors' armored public keys, written to KEYS_DIR as editor-N.asc. None: the demo key is made. */
+  editors?: string[];
+}
+
+export async function startService(opts: ServiceOptions = {}): Promise<TestService> {
   const root = opts.root ?? testRoot();
   mkdirSync(join(root, 'keys'), { recursive: true });
+  opts.editors?.forEach((armored, i) => writeFileSync(join(root, 'keys', `editor-${i + 1}.asc`), armored));
   const redis = opts.redis ?? (await startRedis(join(root, 'redis')));
   const config = testConfig(root, { REDIS_URL: redis.url, ...opts.env });
   const logs: string[] = [];
