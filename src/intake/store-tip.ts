@@ -13,7 +13,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import { seal, sealBytes } from '../crypto/seal.ts';
 import { sealFile } from '../crypto/seal-pool.ts';
 import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
-import { cleanerFor, sniff } from '../sanitize/index.ts';
+import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
 import type { Kind, Scratch, Sniffed } from '../sanitize/types.ts';
 import type { Vault, SealedFile } from '../vault/vault.ts';
 import type { Received } from './receive.ts';
@@ -75,17 +75,38 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
     const perKind: Partial<Record<Kind, number>> = {};
     for (const [i, f] of received.files.entries()) {
       const s = sniffed[i]!;
-      const done = await cleaning.acquire();
-      const cleaned = await cleanerFor(s)(f.rawPath, s, store.scratch).finally(done).catch((e: unknown) => {
+      const sealedName = `file-${i + 1}.pgp`;
+      const kindOf = (kind: Kind) => (perKind[kind] = (perKind[kind] ?? 0) + 1);
+      const nameFile = (e: unknown) => {
         // Name the file back to the tipster; the reason stays out of logs and responses.
         if (e instanceof TipError) Object.assign(e.params, { file: f.clientName });
-        throw e;
-      });
+        return e;
+      };
+      const streamer = streamCleanerFor(s);
+      if (streamer) {
+        // Remux and seal at once: the cleaned video goes from ffmpeg's pipe into the seal, never to scratch.
+        const done = await cleaning.acquire();
+        try {
+          const cleaned = await streamer(f.rawPath, s).catch((e: unknown) => { throw nameFile(e); });
+          const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
+          try {
+            sealed.push(await draft.put(sealedName, await seal(cleaned.stream, store.keyring.keys, name)));
+          } catch (e) {
+            cleaned.stream.destroy();
+            throw nameFile(cleaned.failure ?? e);
+          }
+          entries.push({ kind: cleaned.kind, name, size: cleaned.bytes, sealed: sealedName, removed: cleaned.report.removed, warnings: cleaned.report.warnings });
+        } finally {
+          done();
+        }
+        await rm(f.rawPath, { force: true });
+        continue;
+      }
+      const done = await cleaning.acquire();
+      const cleaned = await cleanerFor(s)(f.rawPath, s, store.scratch).finally(done).catch((e: unknown) => { throw nameFile(e); });
       scratchPaths.push(cleaned.path);
       await rm(f.rawPath, { force: true });
-      const n = (perKind[cleaned.kind] = (perKind[cleaned.kind] ?? 0) + 1);
-      const name = `${cleaned.kind}-${n}.${cleaned.ext}`;
-      const sealedName = `file-${i + 1}.pgp`;
+      const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
       const size = (await stat(cleaned.path)).size;
       // SEAL_THREADS=1 seals in a worker thread, so this event loop stays free for other tips; off by
       // default: two threads cost the intake ~170 MiB more peak RSS (BENCHMARKS.md, round 2).

@@ -4,9 +4,10 @@
  */
 import { fileTypeFromFile } from 'file-type';
 import { UnsupportedType } from '../errors.ts';
-import type { Cleaner, Sniffed } from './types.ts';
+import type { Cleaner, Sniffed, StreamCleaner } from './types.ts';
 import { cleanImage } from './image.ts';
 import { cleanVideo } from './video.ts';
+import { STREAMED, cleanVideoStream } from './video-stream.ts';
 import { cleanAudio } from './audio.ts';
 import { cleanPdf } from './pdf.ts';
 import { cleanOffice } from './office.ts';
@@ -41,4 +42,9 @@ export function cleanerFor(sniffed: Sniffed | undefined): Cleaner {
   const c = sniffed ? CLEANERS[sniffed.ext] : undefined;
   if (!c) throw new UnsupportedType({ type: sniffed?.ext ?? 'unknown' });
   return c;
+}
+
+/** The streaming cleaner for a type, when it has one: its output goes straight into the seal. */
+export function streamCleanerFor(sniffed: Sniffed): StreamCleaner | undefined {
+  return STREAMED.has(sniffed.ext) ? cleanVideoStream : undefined;
 }

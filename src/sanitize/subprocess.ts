@@ -6,7 +6,8 @@
  * process; there is no shell. Output is captured only to decide success; it never reaches our logs,
  * because a tool's diagnostics can quote metadata (a camera serial, a GPS tag) we are removing.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { Readable } from 'node:stream';
 
 export interface ToolLimits {
   /** Wall-clock limit, then SIGKILL. */
@@ -38,8 +39,8 @@ const DEFAULTS: Required<ToolLimits> = {
 const MAX_STDOUT = 64 * 1024 * 1024;
 const MAX_STDERR = 64 * 1024;
 
-export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): Promise<ToolResult> {
-  const l = { ...DEFAULTS, ...limits };
+/** The tool under prlimit, with no shell and a minimal environment: no proxies, no locale surprises. */
+function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>): ChildProcessByStdio<null, Readable, Readable> {
   const prlimitArgs = [
     `--as=${l.memoryBytes}`,
     `--cpu=${l.cpuSeconds}`,
@@ -49,12 +50,16 @@ export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): P
     cmd,
     ...args,
   ];
+  return spawn('prlimit', prlimitArgs, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+}
+
+export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): Promise<ToolResult> {
+  const l = { ...DEFAULTS, ...limits };
   return new Promise((resolve, reject) => {
-    const child = spawn('prlimit', prlimitArgs, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // A minimal environment: no proxies, no locale surprises, nothing of ours leaks in.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-    });
+    const child = spawnLimited(cmd, args, l);
     const out: Buffer[] = [];
     let outLen = 0;
     let err = '';
@@ -71,4 +76,45 @@ export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): P
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
     });
   });
+}
+
+/**
+ * The same tool, under the same limits, with its standard output handed on as it is made, read only
+ * as fast as the consumer reads (a full pipe stops the tool). The stream ends only once the tool has
+ * exited 0, so a consumer that reads to the end holds the whole output of a successful run; a run
+ * that fails late, after writing most of its output, errors the stream with `fail(result)` instead
+ * of ending it. Output past `limits.fileBytes` is refused too (RLIMIT_FSIZE does not cover pipes).
+ * Destroying the stream kills the tool.
+ */
+export function streamTool(cmd: string, args: string[], limits: ToolLimits, fail: (r: ToolResult) => Error): Readable {
+  const l = { ...DEFAULTS, ...limits };
+  const child = spawnLimited(cmd, args, l);
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => {
+    if (err.length < MAX_STDERR) err += b.toString('utf8');
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), l.timeoutMs);
+  const exited = new Promise<ToolResult>((resolve) => {
+    child.on('error', () => resolve({ code: null, signal: null, stdout: Buffer.alloc(0), stderr: err }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.alloc(0), stderr: err }));
+  });
+  async function* produce(): AsyncGenerator<Buffer> {
+    try {
+      let bytes = 0;
+      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > l.fileBytes) {
+          child.kill('SIGKILL');
+          throw fail({ ...(await exited), stderr: 'output larger than allowed' });
+        }
+        yield chunk;
+      }
+      const r = await exited;
+      if (r.code !== 0) throw fail(r);
+    } finally {
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+  return Readable.from(produce(), { objectMode: false });
 }

@@ -1,8 +1,10 @@
 /**
  * The contract every cleaner keeps. A cleaner reads one sniffed file from RAM-backed scratch and
- * writes a cleaned copy next to it. It knows nothing of HTTP, Redis or keys, so each can be tested
- * alone, and the intake never has to trust what a cleaner did not report.
+ * writes a cleaned copy next to it, or (a StreamCleaner) hands the cleaned bytes on as they are made.
+ * It knows nothing of HTTP, Redis or keys, so each can be tested alone, and the intake never has to
+ * trust what a cleaner did not report.
  */
+import type { Readable } from 'node:stream';
 
 /** What the newsroom calls a file; also the stem of its cleaned name (photo-1.jpg, video-2.mp4). */
 export type Kind = 'photo' | 'video' | 'audio' | 'document';
@@ -36,3 +38,22 @@ export interface Scratch {
 }
 
 export type Cleaner = (input: string, sniffed: Sniffed, scratch: Scratch) => Promise<Cleaned>;
+
+/**
+ * A cleaning whose output goes straight into the seal as the tool makes it, so a 2 GiB video is not
+ * written to scratch a second time and remuxing and sealing run at once, on two cores.
+ * `report` and `bytes` are complete only once `stream` has ended; a stream that errors (or is
+ * destroyed) must not be kept: the tool may have failed after writing most of its output.
+ */
+export interface CleanedStream {
+  stream: Readable;
+  kind: Kind;
+  ext: string;
+  report: CleanReport;
+  /** Bytes handed on so far. */
+  bytes: number;
+  /** Set when the cleaning itself failed: the error the seal or vault saw may wrap it. */
+  failure?: Error;
+}
+
+export type StreamCleaner = (input: string, sniffed: Sniffed) => Promise<CleanedStream>;

@@ -47,7 +47,7 @@ export async function stripHvccSei(path: string): Promise<number> {
     const data = Buffer.alloc(moov.size);
     await fh.read(data, 0, moov.size, moov.offset);
     const counter = { removed: 0 };
-    const rebuilt = rebuild(data, 'moov', counter);
+    const rebuilt = rebuildMoov(data, counter);
     if (counter.removed === 0) return 0;
     await fh.write(rebuilt, 0, rebuilt.length, moov.offset);
     await fh.truncate(moov.offset + rebuilt.length);
@@ -55,6 +55,11 @@ export async function stripHvccSei(path: string): Promise<number> {
   } finally {
     await fh.close();
   }
+}
+
+/** A moov box with the SEI arrays of every hvcC left out; `counter` counts the SEI units removed. */
+export function rebuildMoov(moov: Buffer, counter: { removed: number }): Buffer {
+  return rebuild(moov, 'moov', counter);
 }
 
 /** A box rebuilt with its children rebuilt; sizes are recomputed on the way up. */

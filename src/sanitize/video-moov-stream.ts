@@ -1,0 +1,51 @@
+/**
+ * The hvcC SEI defence of video-hvcc.ts, for a fragmented MP4/MOV as ffmpeg writes it to a pipe.
+ *
+ * Threat: as in video-hvcc.ts, the x265 build and options (or a phone encoder's own data) ride in the
+ * HEVC decoder configuration inside moov, which filter_units does not clean.
+ * Defence: with `delay_moov` the moov box comes first, before any sample, and is small; we hold the
+ * stream until it has passed whole, rebuild it without the SEI arrays, and pass the rest on as is.
+ * Shrinking moov moves later boxes, which is safe only because nothing points at a file offset:
+ * fragments are written with `default_base_moof` (offsets relative to their own moof) and without
+ * the mfra trailer (`skip_trailer`). Any other layout is refused rather than guessed at.
+ */
+import { HvccLayoutError, rebuildMoov } from './video-hvcc.ts';
+
+/** A first moov this big is not what ffmpeg's delay_moov writes; refuse rather than hold it in RAM. */
+const MAX_MOOV = 16 * 1024 * 1024;
+/** Boxes ffmpeg may write before moov. */
+const BEFORE_MOOV = new Set(['ftyp', 'free', 'wide']);
+
+export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: { removed: number }): AsyncGenerator<Buffer> {
+  let head = Buffer.alloc(0);
+  let at = 0; // start of the next top-level box within head
+  let done = false;
+  for await (const chunk of source) {
+    if (done) {
+      yield chunk;
+      continue;
+    }
+    head = Buffer.concat([head, chunk]);
+    while (!done && head.length >= at + 8) {
+      const size = head.readUInt32BE(at);
+      const type = head.toString('latin1', at + 4, at + 8);
+      if (size < 8) throw new HvccLayoutError('unexpected top-level box size');
+      if (type === 'moov') {
+        if (size > MAX_MOOV) throw new HvccLayoutError('moov too large');
+        if (head.length < at + size) break;
+        const moov = rebuildMoov(Buffer.from(head.subarray(at, at + size)), counter);
+        yield head.subarray(0, at);
+        yield moov;
+        yield head.subarray(at + size);
+        done = true;
+      } else if (BEFORE_MOOV.has(type) && size <= 4096) {
+        if (head.length < at + size) break;
+        at += size;
+      } else {
+        throw new HvccLayoutError(`${type} before moov`);
+      }
+    }
+    if (!done && head.length > MAX_MOOV + 8192) throw new HvccLayoutError('no moov at the start');
+  }
+  if (!done) throw new HvccLayoutError('no moov');
+}

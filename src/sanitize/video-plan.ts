@@ -1,0 +1,107 @@
+/**
+ * What the video cleaner will keep of a file and the ffmpeg arguments that keep only that; shared by
+ * the cleaner that writes to scratch (video.ts) and the one that streams into the seal
+ * (video-stream.ts), so both make the same choices. See video.ts for the threat and the defence.
+ */
+import { CleaningFailed } from '../errors.ts';
+import type { ToolLimits } from './subprocess.ts';
+import type { Sniffed } from './types.ts';
+import {
+  BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, isCoverArt, limitsFor, probe,
+} from './video-probe.ts';
+import type { ProbedStream } from './video-probe.ts';
+
+/** Output muxer and extension per sniffed type: the container type is kept. */
+export const MUXER: Record<string, { format: string; ext: string }> = {
+  mp4: { format: 'mp4', ext: 'mp4' },
+  m4v: { format: 'mp4', ext: 'm4v' },
+  mov: { format: 'mov', ext: 'mov' },
+  '3gp': { format: '3gp', ext: '3gp' },
+  webm: { format: 'webm', ext: 'webm' },
+  mkv: { format: 'matroska', ext: 'mkv' },
+  avi: { format: 'avi', ext: 'avi' },
+};
+
+/** Units that carry free-form data inside the bitstream, by codec: SEI (H.264 6, HEVC 39/40), AV1 metadata OBUs. */
+const BITSTREAM_FILTER: Record<string, string> = {
+  h264: 'filter_units=remove_types=6',
+  hevc: 'filter_units=remove_types=39|40',
+  av1: 'filter_units=remove_types=5',
+};
+
+/** Codecs whose every frame is a still image with its own metadata segments. */
+const STILL_FRAME_CODECS = new Set(['mjpeg', 'jpeg2000', 'png', 'tiff', 'bmp']);
+
+export const ISO_FAMILY = new Set(['mp4', 'mov', '3gp']);
+
+/** A video stream that is a real picture track: not cover art, not a poster thumbnail, not a stub. */
+function isPlainVideo(s: ProbedStream): boolean {
+  return s.codec_type === 'video' && !isCoverArt(s) && (s.disposition?.timed_thumbnails ?? 0) === 0
+    && s.codec_name !== undefined && s.codec_name !== 'none';
+}
+
+function isPlainAudio(s: ProbedStream): boolean {
+  return s.codec_type === 'audio' && s.codec_name !== undefined && s.codec_name !== 'none';
+}
+
+export interface RemuxPlan {
+  muxer: { format: string; ext: string };
+  /** Every ffmpeg argument but the output's muxer flags and target. */
+  args: string[];
+  limits: ToolLimits;
+  removed: Record<string, number>;
+  warnings: string[];
+  /** An HEVC stream is kept: its hvcC still holds SEI after the remux (video-hvcc.ts). */
+  hevc: boolean;
+}
+
+export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxPlan> {
+  const muxer = MUXER[sniffed.ext];
+  if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
+  const p = await probe(input, sniffed.ext);
+  const kept = p.streams.filter((s) => isPlainVideo(s) || isPlainAudio(s));
+  if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio or video stream');
+
+  const warnings: string[] = [];
+  const perStream: string[] = [];
+  let reencode = false;
+  kept.forEach((s, out) => {
+    const codec = s.codec_name ?? '';
+    if (s.codec_type === 'video' && STILL_FRAME_CODECS.has(codec)) {
+      // Each frame is a JPEG (or PNG...) with its own EXIF; only new frames leave it behind.
+      perStream.push(`-c:${out}`, 'mjpeg', `-q:${out}`, '2');
+      reencode = true;
+      warnings.push('MJPEG video re-encoded: its frames carried their own metadata');
+    } else if (s.codec_type === 'audio' && codec === 'vorbis' && muxer.format !== 'ogg') {
+      // Matroska stores Vorbis' comment header verbatim in CodecPrivate, tags and all.
+      perStream.push(`-c:${out}`, 'libvorbis', `-q:${out}`, '6');
+      reencode = true;
+      warnings.push('Vorbis audio re-encoded: its header carried tags');
+    } else {
+      const bsf = s.codec_type === 'video' ? BITSTREAM_FILTER[codec] : undefined;
+      if (bsf) perStream.push(`-bsf:${out}`, bsf);
+    }
+  });
+
+  const args = [
+    ...QUIET,
+    // A container that promises samples it does not hold (a truncated file, a lying box) is refused,
+    // not remuxed into a shorter video the tipster never meant to send.
+    '-xerror',
+    ...inputArgs(sniffed.ext, input),
+    ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
+    '-c', 'copy',
+    ...perStream,
+    ...NO_METADATA,
+    ...BITEXACT,
+    ...(ISO_FAMILY.has(muxer.format) ? ['-empty_hdlr_name', '1', '-write_tmcd', '0'] : []),
+  ];
+  return {
+    muxer,
+    args,
+    limits: limitsFor(input, reencode),
+    removed: countRemoved(p, new Set(kept.map((s) => s.index))),
+    warnings: [...new Set(warnings)],
+    hevc: kept.some((s) => s.codec_name === 'hevc'),
+  };
+}
