@@ -1,0 +1,169 @@
+/**
+ * Blanks the SEI units of H.264/HEVC frames in an MP4/MOV/3GP, in place, so the remux needs no filter.
+ *
+ * Threat: SEI (supplemental enhancement information) units ride inside the frames: x264/x265 write
+ * their build and full option list there, and cameras, phones and drones write their own user data
+ * (settings, serials, sometimes telemetry). A `-c copy` remux copies them bit for bit.
+ * Defence: ffmpeg's filter_units removes them but costs ~5 CPU-seconds per GiB. Instead we find each
+ * sample with ffprobe, walk its length-prefixed NAL units ourselves and overwrite every SEI unit
+ * with a filler-data unit of exactly its length, which decoders discard. Sample sizes and offsets
+ * stay valid, so the caller can remux with `-c copy` alone. Whenever we cannot be sure we saw every
+ * unit (no avcC/hvcC, a sample outside mdat or overlapping another, lengths that do not tile a
+ * sample, any ffprobe complaint) we return undefined before writing anything, and the caller keeps
+ * the slow filter.
+ * Limits: every SEI goes, HDR mastering/light-level data and captions too, as with filter_units.
+ * The length and place of each removed unit remain visible. Filler before the first slice is
+ * outside the letter of the H.264/HEVC specs; decoders ignore it. SEI in the hvcC record is
+ * video-hvcc.ts's job; other containers (Matroska) are refused here.
+ */
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { z } from 'zod';
+import { runTool } from './subprocess.ts';
+import type { ToolLimits } from './subprocess.ts';
+import { inputArgs, limitsFor } from './video-probe.ts';
+
+type Codec = 'h264' | 'hevc';
+const CODEC = {
+  // The length size sits in avcC byte 4 / hvcC byte 21; configurationVersion 1 tells it is one.
+  h264: { configBytes: 7, lengthAt: 4, header: Buffer.from([0x0c]), isSei: (b: Buffer) => (b[0]! & 0x1f) === 6 },
+  hevc: { configBytes: 23, lengthAt: 21, header: Buffer.from([0x4c, 0x01]), isSei: (b: Buffer) => (b[0]! & 0x7e) === 78 || (b[0]! & 0x7e) === 80 },
+};
+/** runTool keeps at most this much stdout: a longer packet list may be cut, so we cannot trust it. */
+const MAX_STDOUT = 64 * 1024 * 1024;
+/** Real streams stay far below these averages; past them, the slow filter (under prlimit) takes over. */
+const NALS_PER_PACKET = 16;
+const SEI_PER_PACKET = 4;
+const MAX_TOP_BOXES = 100_000;
+
+const Streams = z.object({
+  streams: z.array(z.object({ index: z.number(), codec_name: z.string().optional(), extradata: z.string().optional(), extradata_size: z.number().optional() })),
+});
+
+/** Overwrites every SEI unit of `streams` in `path` with filler; how many, or undefined when unsure. */
+export async function scrubSeiInPlace(
+  path: string, streams: Array<{ index: number; codec: Codec }>, limits?: ToolLimits,
+): Promise<number | undefined> {
+  if (streams.length === 0) return 0;
+  const lim = limits ?? { ...limitsFor(path, false), fileBytes: 0 };
+  const ffprobe = async (args: string[]): Promise<string | undefined> => {
+    const r = await runTool('ffprobe', ['-v', 'error', '-hide_banner', ...args, ...inputArgs('mov', path)], lim);
+    // Any complaint means ffprobe may have skipped or cut a sample that the remux will copy.
+    return r.code === 0 && r.stderr === '' && r.stdout.length < MAX_STDOUT ? r.stdout.toString('latin1') : undefined;
+  };
+  const [info, list] = await Promise.all([
+    ffprobe(['-of', 'json', '-show_streams', '-show_data', '-show_entries', 'stream=index,codec_name,extradata_size,extradata']),
+    ffprobe(['-select_streams', 'v', '-of', 'compact=p=0', '-show_entries', 'packet=stream_index,size,pos:packet_side_data=side_data_type']),
+  ]);
+  if (info === undefined || list === undefined) return undefined;
+
+  const lengthSize = new Map<number, { codec: Codec; size: number }>();
+  let json: unknown;
+  try { json = JSON.parse(info); } catch { return undefined; }
+  const parsed = Streams.safeParse(json);
+  for (const { index, codec } of streams) {
+    const s = parsed.success ? parsed.data.streams.find((x) => x.index === index) : undefined;
+    const hex = (s?.extradata ?? '').split('\n').map((l) => l.slice(10, 50).replace(/ /g, '')).join('');
+    const rec = Buffer.from(hex, 'hex');
+    const c = CODEC[codec];
+    if (s?.codec_name !== codec || rec.length !== s.extradata_size || rec.length < c.configBytes || rec[0] !== 1) return undefined;
+    const size = (rec[c.lengthAt]! & 3) + 1;
+    if (size === 3) return undefined; // not allowed by ISO 14496-15
+    lengthSize.set(index, { codec, size });
+  }
+
+  // Packets as [pos, size, stream index]; anything but a plain line (pos N/A, side data such as
+  // new extradata that may change the length size mid-stream) leaves us unsure.
+  const packets: Array<[number, number, number]> = [];
+  for (const line of list.split('\n')) {
+    const m = /^stream_index=(\d+)\|(.*)$/.exec(line);
+    if (!m) { if (line === '') continue; return undefined; }
+    if (!lengthSize.has(Number(m[1]))) continue;
+    const p = /^size=(\d+)\|pos=(\d+)$/.exec(m[2]!);
+    if (!p) return undefined;
+    packets.push([Number(p[2]), Number(p[1]), Number(m[1])]);
+  }
+  packets.sort((a, b) => a[0] - b[0]);
+
+  const fd = openSync(path, 'r+');
+  try {
+    // Each sample must lie inside a top-level mdat, apart from the others: then our writes touch
+    // no box the demuxer parses and no other sample's length fields.
+    const mdats = mdatPayloads(fd, fstatSync(fd).size);
+    if (!mdats) return undefined;
+    let m = 0;
+    let prevEnd = 0;
+    for (const [pos, size] of packets) {
+      while (m < mdats.length && mdats[m]![1] < pos + size) m++;
+      if (pos < prevEnd || m === mdats.length || pos < mdats[m]![0]) return undefined;
+      prevEnd = pos + size;
+    }
+
+    const win = Buffer.alloc(4096);
+    let winAt = 0;
+    let winLen = 0;
+    const peek = (at: number, n: number): Buffer => {
+      if (at < winAt || at + n > winAt + winLen) { winLen = readSync(fd, win, 0, win.length, at); winAt = at; }
+      if (at + n > winAt + winLen) throw new Error('file shrank under us');
+      return win.subarray(at - winAt, at - winAt + n);
+    };
+    const fills: number[] = []; // flat (pos, length, 0 h264 | 1 hevc) triples: a long list stays small
+    let nals = 0;
+    const maxNals = Math.max(65_536, packets.length * NALS_PER_PACKET);
+    for (const [pos, size, index] of packets) {
+      const { codec, size: L } = lengthSize.get(index)!;
+      const c = CODEC[codec];
+      for (let p = pos, end = pos + size; p < end;) {
+        if (p + L + c.header.length > end || ++nals > maxNals) return undefined;
+        const b = peek(p, L + c.header.length);
+        const len = b.readUIntBE(0, L);
+        if (len < c.header.length || p + L + len > end) return undefined;
+        if (c.isSei(b.subarray(L))) fills.push(p + L, len, codec === 'h264' ? 0 : 1);
+        p += L + len;
+        if (nals % 65_536 === 0) await tick(); // long walks must not stall the server
+      }
+    }
+    if (fills.length / 3 > Math.max(4096, packets.length * SEI_PER_PACKET)) return undefined;
+
+    // The whole walk succeeded: now, and only now, write. One write per unit, in file order.
+    const headers = [CODEC.h264.header, CODEC.hevc.header];
+    for (let i = 0; i < fills.length; i += 3) {
+      writeFiller(fd, fills[i]!, fills[i + 1]!, headers[fills[i + 2]!]!);
+      if (i % 30_000 === 0) await tick();
+    }
+    return fills.length / 3;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Filler data: the NAL header, 0xFF bytes, and a final 0x80 (the rbsp stop bit) when there is room. */
+function writeFiller(fd: number, at: number, len: number, header: Buffer): void {
+  for (let done = 0; done < len;) {
+    const n = Math.min(len - done, 1024 * 1024);
+    const b = Buffer.alloc(n, 0xff);
+    if (done === 0) header.copy(b);
+    if (done + n === len && len > header.length) b[n - 1] = 0x80;
+    if (writeSync(fd, b, 0, n, at + done) !== n) throw new Error('short write');
+    done += n;
+  }
+}
+
+/** [start, end) of every top-level mdat's payload, or undefined for a layout we will not guess at. */
+function mdatPayloads(fd: number, size: number): Array<[number, number]> | undefined {
+  const head = Buffer.alloc(16);
+  const out: Array<[number, number]> = [];
+  for (let off = 0, boxes = 0; off < size; boxes++) {
+    if (off + 8 > size || boxes > MAX_TOP_BOXES) return undefined;
+    readSync(fd, head, 0, 16, off);
+    let box = head.readUInt32BE(0);
+    let hdr = 8;
+    if (box === 1) { box = off + 16 <= size ? Number(head.readBigUInt64BE(8)) : 0; hdr = 16; }
+    else if (box === 0) box = size - off;
+    if (box < hdr || off + box > size) return undefined;
+    if (head.toString('latin1', 4, 8) === 'mdat') out.push([off + hdr, off + box]);
+    off += box;
+  }
+  return out;
+}
