@@ -8,9 +8,12 @@
  * camera data inside the picture bitstream; MJPEG repeats EXIF in every frame.
  * Defence: ffmpeg (a child, under prlimit) remuxes only the plain audio and video streams we chose
  * by name from ffprobe's list, with no tags, no chapters, bitexact headers and blank handler names.
- * SEI/metadata units are cut out by bitstream filters; MJPEG, whose EXIF sits in each frame, and
+ * SEI units in MP4/MOV/3GP frames are blanked in place before the remux (video-sei-scrub.ts: a
+ * fifth of the cost of a filter); elsewhere, or when that cannot be sure of every unit, SEI and AV1
+ * metadata units are cut out by bitstream filters. MJPEG, whose EXIF sits in each frame, and
  * Vorbis in Matroska, whose private header keeps its comment tags, are re-encoded. Everything else
  * is copied bit for bit, so quality is untouched and a 2 GiB file costs our process no memory.
+ * MP4, M4V and MOV are remuxed as a stream straight into the seal (video-stream.ts).
  * Limits: what the pictures and sound show is untouched. Codec-level user data we do not know of
  * (e.g. MPEG-4 Part 2 user_data) is copied as is.
  */
