@@ -2,7 +2,7 @@
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server ffmpeg libimage-exiftool-perl util-linux \
-      poppler-utils qpdf libheif-examples libjpeg-turbo-progs \
+      poppler-utils qpdf libheif-examples libjpeg-turbo-progs gnupg \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 # binary:package pairs
 need=(redis-server:redis-server ffmpeg:ffmpeg ffprobe:ffmpeg exiftool:libimage-exiftool-perl
       prlimit:util-linux pdftoppm:poppler-utils qpdf:qpdf heif-convert:libheif-examples
-      jpegtran:libjpeg-turbo-progs)
+      jpegtran:libjpeg-turbo-progs gpg:gnupg)
 if [ "$mode" = test ]; then
-  need+=(gpg:gnupg chromium:chromium mat2:mat2)
+  need+=(chromium:chromium mat2:mat2)
 fi
 missing=()
 for pair in "${need[@]}"; do

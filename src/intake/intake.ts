@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { loadKeyring, KeyringError, type Keyring } from '../crypto/keyring.ts';
+import { disposeGpgSealer, prepareGpgSealer, type GpgSealer } from '../crypto/seal-gpg.ts';
 import { ensureDemoKey } from '../crypto/demo-key.ts';
 import { prepareScratch } from '../sanitize/scratch.ts';
 import { FsVault } from '../vault/fs-vault.ts';
@@ -21,6 +22,8 @@ import type express from 'express';
 export interface Intake {
   app: express.Express;
   keyring: Keyring;
+  /** Set when videos are sealed with gpg (BULK_SEALER). */
+  gpg?: GpgSealer;
   /** From now on /readyz says 503, so a proxy stops sending new tips here. */
   stopping(): void;
   close(): Promise<void>;
@@ -39,9 +42,23 @@ export async function loadEditors(config: Config, log: Logger): Promise<Keyring>
   return keyring;
 }
 
+/** gpg for videos when BULK_SEALER allows and this machine's gpg passes the check (seal-gpg.ts). */
+async function bulkSealer(config: Config, keyring: Keyring, log: Logger): Promise<GpgSealer | undefined> {
+  if (config.BULK_SEALER === 'openpgp') return undefined;
+  const { sealer, reason } = await prepareGpgSealer(keyring.keys);
+  if (sealer) {
+    log.info('videos are sealed with gpg');
+    return sealer;
+  }
+  if (config.BULK_SEALER === 'gpg') throw new KeyringError(`BULK_SEALER=gpg, but ${reason}`);
+  log.warn(`videos are sealed with openpgp.js (about half as fast): ${reason}`);
+  return undefined;
+}
+
 export async function createIntake(config: Config, log: Logger): Promise<Intake> {
   const keyring = await loadEditors(config, log);
   const scratch = prepareScratch(config.SCRATCH_DIR, config.SCRATCH_ALLOW_DISK);
+  const gpg = await bulkSealer(config, keyring, log);
   const vault = await new FsVault(config.UPLOADS_DIR).init();
   const swept = await vault.sweepDrafts();
   if (swept > 0) log.info({ drafts: swept }, 'removed unacknowledged drafts left by a crash');
@@ -73,10 +90,12 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
     config, log, keyring, vault, scratch, queue, redisReady, gate, inFlight,
     limits: { maxNoteChars: config.MAX_NOTE_CHARS, maxLinks: config.MAX_LINKS },
     sealThreads: config.SEAL_THREADS,
+    gpg,
   });
   return {
     app,
     keyring,
+    gpg,
     stopping() {
       draining = true;
     },
@@ -84,6 +103,7 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
       stopSweep();
       await queue.close().catch(() => {});
       probe.disconnect();
+      disposeGpgSealer(gpg);
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Keyring } from '../crypto/keyring.ts';
 import { seal, sealBytes } from '../crypto/seal.ts';
 import { sealFile } from '../crypto/seal-pool.ts';
+import { sealWithGpg, type GpgSealer } from '../crypto/seal-gpg.ts';
 import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
 import type { Kind, Scratch, Sniffed } from '../sanitize/types.ts';
@@ -33,6 +34,8 @@ export interface TipStore {
   limits: { maxNoteChars: number; maxLinks: number };
   /** Seal in worker threads (src/crypto/seal-pool.ts) instead of on the event loop (SEAL_THREADS). */
   sealThreads?: boolean;
+  /** Seals streamed videos with gpg when set (BULK_SEALER, src/crypto/seal-gpg.ts). */
+  gpg?: GpgSealer;
 }
 
 export interface StoredTip {
@@ -90,7 +93,10 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
           const cleaned = await streamer(f.rawPath, s).catch((e: unknown) => { throw nameFile(e); });
           const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
           try {
-            sealed.push(await draft.put(sealedName, await seal(cleaned.stream, store.keyring.keys, name)));
+            const sealedStream = store.gpg
+              ? sealWithGpg(store.gpg, cleaned.stream, name)
+              : await seal(cleaned.stream, store.keyring.keys, name);
+            sealed.push(await draft.put(sealedName, sealedStream));
           } catch (e) {
             cleaned.stream.destroy();
             throw nameFile(cleaned.failure ?? e);

@@ -20,7 +20,7 @@ const ISO6709 = '+19.4326-099.1332+2240.000/';
 
 before(async () => {
   editor = makeEditor('cv25519');
-  svc = await startService({ editors: [editor.publicKey] });
+  svc = await startService({ editors: [editor.publicKey], env: { BULK_SEALER: 'gpg' } });
 });
 after(async () => {
   await svc.stop();
@@ -89,4 +89,20 @@ test('an MP4 that fails half way through its remux is refused whole: nothing sea
   assert.deepEqual(filesUnder(svc.config.SCRATCH_DIR), [], 'no plaintext left in scratch');
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(readdirSync(svc.config.INBOX_DIR).length, inboxBefore);
+});
+
+test('with BULK_SEALER=openpgp the same video is sealed in process, and opens the same way', async (t) => {
+  const other = await startService({ editors: [editor.publicKey], env: { BULK_SEALER: 'openpgp' } });
+  t.after(() => other.stop());
+  assert.equal(other.intake.gpg, undefined);
+  assert.ok(svc.intake.gpg, 'the main service seals videos with gpg');
+  const src = join(work, 'plain.mp4');
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=15', '-t', '2', '-c:v', 'libx264', '-g', '15', src);
+  await request(other.intake.app).post('/tips').set('Accept', 'application/json').attach('files', src).expect(201);
+  const tip = (await waitForInbox(other.config.INBOX_DIR))[0]!;
+  const manifest = JSON.parse(gpgDecrypt(editor, join(tip, 'manifest.json.pgp')).toString());
+  const clean = gpgDecrypt(editor, join(tip, 'file-1.pgp'));
+  assert.equal(manifest.files[0].size, clean.length);
+  assert.deepEqual(topBoxes(clean).slice(0, 3), ['ftyp', 'moov', 'moof']);
+  assert.equal(clean.includes(Buffer.from('x264', 'latin1')), false);
 });

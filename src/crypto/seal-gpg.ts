@@ -1,0 +1,131 @@
+/**
+ * Seals big streams (videos) with GnuPG, in a child process, instead of openpgp.js.
+ *
+ * Why: openpgp.js seals at ~0.6× gpg's speed at best and on the intake's event loop, and sealing
+ * is the slowest stage of a video tip (BENCHMARKS.md). gpg is the reference implementation the
+ * editors use to decrypt, it runs on the other core while ffmpeg remuxes, and it costs our process
+ * no memory. Small things (the manifest) stay with openpgp.js: spawning costs more than sealing them.
+ *
+ * Threat: gpg must make what openpgp.js makes, or an editor's Thunderbird may not open a tip, and it
+ * must not write the exact time of the tip into it. So: the home folder holds the editors' public
+ * keys only (nothing secret: it need not be in RAM), made afresh at every start; no keyserver, agent or trust
+ * database is consulted; no compression; the literal packet's name is ours and its time is the
+ * start of the day (a faked clock, which is also why keys made today must be allowed "from the
+ * future"). At start we seal a probe and read its packets back: anything but one PKESK per editor
+ * and a SEIPD v1 packet (GnuPG 2.3+ may pick OCB, which Thunderbird does not read) makes us fall
+ * back to openpgp.js rather than seal a single tip differently.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as openpgp from 'openpgp';
+import { dayOf } from './seal.ts';
+
+export interface GpgSealer {
+  home: string;
+  fingerprints: string[];
+}
+
+export class GpgSealFailed extends Error {}
+
+const OUT_CHUNK = 1024 * 1024;
+
+const BASE = ['--batch', '--no-tty', '--quiet', '--no-greeting', '--no-permission-warning', '--no-options'];
+
+function gpgArgs(s: GpgSealer, filename: string): string[] {
+  const day = Math.floor(dayOf(new Date()).getTime() / 1000);
+  return [
+    '--homedir', s.home, ...BASE,
+    '--trust-model', 'always', '--no-auto-key-locate', '--no-auto-key-retrieve',
+    '--faked-system-time', `${day}!`, '--ignore-time-conflict', '--ignore-valid-from',
+    '--compress-algo', 'none', '--personal-cipher-preferences', 'AES256 AES192 AES',
+    '--set-filename', filename,
+    ...s.fingerprints.flatMap((f) => ['--recipient', f]),
+    '--encrypt',
+  ];
+}
+
+/**
+ * The sealed stream of `plaintext`. It ends only once gpg has exited 0, so a consumer that reads to
+ * the end has a whole message; destroying it stops gpg, and an error in `plaintext` errors it.
+ */
+export function sealWithGpg(s: GpgSealer, plaintext: Readable, filename: string): Readable {
+  const child = spawn('gpg', gpgArgs(s, filename), {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => resolve(code));
+  });
+  let inputError: unknown;
+  const fed = pipeline(plaintext, child.stdin).catch((e: unknown) => {
+    inputError = e;
+    child.kill('SIGKILL');
+  });
+  async function* produce(): AsyncGenerator<Buffer> {
+    try {
+      // gpg writes ~14 KiB at a time; the vault pays per write, so hand it about OUT_CHUNK at a time.
+      let parts: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        parts.push(chunk);
+        size += chunk.length;
+        if (size >= OUT_CHUNK) {
+          yield Buffer.concat(parts, size);
+          parts = [];
+          size = 0;
+        }
+      }
+      if (size > 0) yield Buffer.concat(parts, size);
+      await fed;
+      const code = await exited;
+      if (inputError !== undefined) throw inputError;
+      if (code !== 0) throw new GpgSealFailed(`gpg --encrypt exited ${code}`);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      plaintext.destroy();
+    }
+  }
+  return Readable.from(produce(), { objectMode: false });
+}
+
+/** Whether this machine's gpg makes messages like ours; see the header. */
+async function sealsLikeUs(s: GpgSealer): Promise<boolean> {
+  const chunks: Buffer[] = [];
+  for await (const c of sealWithGpg(s, Readable.from([Buffer.from('probe')]), 'probe')) chunks.push(c as Buffer);
+  const message = await openpgp.readMessage({ binaryMessage: Buffer.concat(chunks) });
+  const tags = [...message.packets].map((p) => (p.constructor as unknown as { tag: number }).tag);
+  const pkesk = openpgp.enums.packet.publicKeyEncryptedSessionKey;
+  const seipd = message.packets.findPacket(openpgp.enums.packet.symEncryptedIntegrityProtectedData) as { version?: number } | undefined;
+  return tags.filter((t) => t === pkesk).length === s.fingerprints.length
+    && tags.length === s.fingerprints.length + 1 && seipd?.version === 1;
+}
+
+/**
+ * A fresh GnuPG home holding `keys`, checked with a probe; no sealer (and the reason) when gpg is
+ * missing or does not seal as we do, so the caller keeps openpgp.js. Remove it with disposeGpgSealer.
+ */
+export async function prepareGpgSealer(keys: openpgp.PublicKey[]): Promise<{ sealer?: GpgSealer; reason?: string }> {
+  const home = mkdtempSync(join(tmpdir(), 'buzon-gnupg-'));
+  const armored = keys.map((k) => k.armor()).join('\n');
+  const imported = spawnSync('gpg', ['--homedir', home, ...BASE, '--import'], { input: armored, stdio: ['pipe', 'ignore', 'ignore'] });
+  if (imported.error || imported.status !== 0) {
+    rmSync(home, { recursive: true, force: true });
+    return { reason: imported.error ? 'gpg is not installed' : 'gpg could not import the editors\' keys' };
+  }
+  const sealer = { home, fingerprints: keys.map((k) => k.getFingerprint().toUpperCase()) };
+  const ok = await sealsLikeUs(sealer).catch(() => false);
+  if (!ok) {
+    rmSync(home, { recursive: true, force: true });
+    return { reason: 'this gpg does not make SEIPD v1 messages to every editor' };
+  }
+  return { sealer };
+}
+
+export function disposeGpgSealer(s: GpgSealer | undefined): void {
+  if (s) rmSync(s.home, { recursive: true, force: true });
+}

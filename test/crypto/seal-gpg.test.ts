@@ -1,0 +1,76 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import * as openpgp from 'openpgp';
+import { disposeGpgSealer, prepareGpgSealer, sealWithGpg, type GpgSealer } from '../../src/crypto/seal-gpg.ts';
+import { dayOf } from '../../src/crypto/seal.ts';
+import { gpg, gpgDecrypt, makeEditor, type GpgEditor } from '../support/gpg.ts';
+
+let rsa: GpgEditor;
+let cv: GpgEditor;
+let sealer: GpgSealer;
+const work = mkdtempSync(join(tmpdir(), 'buzon-seal-gpg-'));
+
+before(async () => {
+  [rsa, cv] = [makeEditor('rsa3072'), makeEditor('cv25519')];
+  const keys = await Promise.all([rsa, cv].map((e) => openpgp.readKey({ armoredKey: e.publicKey })));
+  const r = await prepareGpgSealer(keys);
+  assert.ok(r.sealer, r.reason);
+  sealer = r.sealer;
+});
+after(() => {
+  disposeGpgSealer(sealer);
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function collect(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** 3 MiB in uneven pieces, as a pipe from ffmpeg delivers them. */
+function pieces(data: Buffer): Readable {
+  const out: Buffer[] = [];
+  for (let at = 0; at < data.length; at += 65_521) out.push(data.subarray(at, at + 65_521));
+  return Readable.from(out);
+}
+
+test('every editor opens what gpg sealed, byte for byte; the message is what openpgp.js makes: PKESK per editor, SEIPD v1, no compression, our name and only the day', async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 17);
+  const file = join(work, 'sealed.pgp');
+  writeFileSync(file, await collect(sealWithGpg(sealer, pieces(data), 'video-1.mp4')));
+  for (const editor of [rsa, cv]) assert.ok(gpgDecrypt(editor, file).equals(data), `${editor.email} opens it`);
+  const packets = gpg(cv.home, ['--passphrase', cv.passphrase, '--list-packets', file]).toString();
+  assert.equal(packets.match(/:pubkey enc packet: version 3/g)?.length, 2);
+  assert.match(packets, /:encrypted data packet:\n\s+length: unknown\n\s+mdc_method: 2/);
+  assert.doesNotMatch(packets, /compressed packet|aead encrypted/i);
+  const literal = packets.match(/created (\d+), name="([^"]*)"/);
+  assert.equal(literal?.[2], 'video-1.mp4');
+  assert.equal(Number(literal?.[1]) * 1000, dayOf(new Date()).getTime(), 'the literal packet says the day, not the time');
+});
+
+test('a plaintext stream that fails half way fails the sealed stream: a cut video is never a whole message', async () => {
+  const broken = new Readable({ read() {} });
+  broken.push(randomBytes(256 * 1024));
+  setTimeout(() => broken.destroy(new Error('ffmpeg failed')), 50);
+  await assert.rejects(collect(sealWithGpg(sealer, broken, 'video-1.mp4')), /ffmpeg failed/);
+});
+
+test('without gpg on the machine there is no gpg sealer, with a reason, and nothing left behind', async () => {
+  const keys = [await openpgp.readKey({ armoredKey: cv.publicKey })];
+  const path = process.env.PATH;
+  process.env.PATH = '/nonexistent';
+  try {
+    const r = await prepareGpgSealer(keys);
+    assert.equal(r.sealer, undefined);
+    assert.match(r.reason ?? '', /gpg is not installed/);
+  } finally {
+    process.env.PATH = path;
+  }
+  assert.ok(existsSync(sealer.home), 'the live sealer is untouched');
+});
