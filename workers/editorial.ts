@@ -46,7 +46,9 @@ export async function startEditorialWorker(config: Config, log: Logger): Promise
     QUEUE_NAME,
     async (job) => {
       const data = tipJob.parse(job.data);
-      const outcome = await deliverToInbox(vault, config.INBOX_DIR, data);
+      // attemptsStarted counts every time the job went active: above 1, an earlier attempt (failed,
+      // stalled, or cut by a crash) may have left a staging folder.
+      const outcome = await deliverToInbox(vault, config.INBOX_DIR, data, { retry: job.attemptsStarted > 1 || job.stalledCounter > 0 });
       log.info({ tip: data.tipId, outcome }, 'tip delivered');
     },
     {

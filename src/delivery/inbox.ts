@@ -1,22 +1,27 @@
 /**
- * Delivers a sealed tip to INBOX_DIR/<tipId>/, exactly once. Files are copied into a hidden staging
- * folder, fsynced, and the folder is renamed into place: editors see a whole tip or none. A retried
- * job that finds the tip already delivered does nothing but finish the vault clean-up.
+ * Delivers a sealed tip to INBOX_DIR/<tipId>/, exactly once. Files are placed in a hidden staging
+ * folder, made durable, and the folder is renamed into place: editors see a whole tip or none. A
+ * retried job that finds the tip already delivered does nothing but finish the vault clean-up.
  *
  * The same tip can be worked on twice at once: BullMQ hands a job to a second worker when the first
  * one's lock lapses (a worker that was SIGKILLed, or a Redis restart that lost the lock key while the
  * first worker is still copying), and several workers may share one inbox. So each attempt stages in
  * its own folder (.staging-<tipId>-<nonce>), only its owner ever renames it, and a rename onto a
  * delivered tip fails (the folder is never empty) instead of mixing two attempts' files.
+ *
+ * When the vault is on the same filesystem as the inbox, a sealed file is hard-linked into staging,
+ * not copied: the vault's copy was fsynced before the tip was acknowledged and is never written
+ * again, so the link needs only its folder's fsync, and a 1 GiB video is not written a second time.
+ * The vault's name is removed after delivery; the inbox's name keeps the file.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { dayOf } from '../crypto/seal.ts';
 import { TIP_ID, type Vault } from '../vault/vault.ts';
-import { fsyncPath } from '../vault/dir-sync.ts';
+import { DirSync } from '../vault/dir-sync.ts';
 import type { TipJob } from '../queue/tips.ts';
 
 async function exists(path: string): Promise<boolean> {
@@ -76,36 +81,93 @@ export async function sweepInbox(vault: Vault, inboxDir: string): Promise<number
   return removed;
 }
 
+/**
+ * Errors after which a hard link cannot work here but a copy can: another filesystem, a filesystem
+ * without hard links, a link count at its limit, or a kernel that refuses links to some files.
+ */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'EACCES', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** The inbox folder's fsync, shared by the deliveries whose renames were done before it began (dir-sync.ts). */
+const inboxSyncs = new Map<string, DirSync>();
+function inboxSync(inboxDir: string): DirSync {
+  let s = inboxSyncs.get(inboxDir);
+  if (!s) inboxSyncs.set(inboxDir, (s = new DirSync(inboxDir)));
+  return s;
+}
+
+/** A file's (or folder's) times set to the day, then fsynced, in one open. */
+async function stampAndSync(path: string, day: Date): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.utimes(day, day);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface DeliverOptions {
+  /**
+   * Another attempt at this tip may have run before (a retry, a stalled job): its staging folder, if
+   * a killed worker left one, is discarded first. A first attempt skips that, which spares a read of
+   * the whole inbox folder per tip; anything a first attempt could miss is removed by sweepInbox.
+   */
+  retry?: boolean;
+}
+
 /** Returns 'delivered', or 'already' when a previous (or concurrent) attempt had delivered it. */
-export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob): Promise<'delivered' | 'already'> {
+export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob, opts: DeliverOptions = {}): Promise<'delivered' | 'already'> {
   if (!TIP_ID.test(job.tipId)) throw new VaultMismatch('bad tip id');
   const final = join(inboxDir, job.tipId);
+  const names = job.files.map((f) => f.name);
   if (await exists(final)) {
     await discardStagings(inboxDir, job.tipId);
-    await vault.remove(job.tipId);
+    await vault.remove(job.tipId, names);
     return 'already';
   }
-  // Verify the vault copy is whole before anything reaches editors.
-  const inVault = new Map((await vault.files(job.tipId)).map((f) => [f.name, f.size]));
-  for (const f of job.files) {
-    if (inVault.get(f.name) !== f.size) throw new VaultMismatch(`sealed file ${f.name} is missing or truncated`);
+  const local = vault.localPath ? (name: string) => vault.localPath!(job.tipId, name) : undefined;
+  // Verify the vault copy is whole before anything reaches editors. With hard links, each linked
+  // file's own size is checked below instead, in the same number of calls as this listing.
+  if (!local) {
+    const inVault = new Map((await vault.files(job.tipId)).map((f) => [f.name, f.size]));
+    for (const f of job.files) {
+      if (inVault.get(f.name) !== f.size) throw new VaultMismatch(`sealed file ${f.name} is missing or truncated`);
+    }
   }
   const name = `.staging-${job.tipId}-${randomBytes(8).toString('hex')}`;
   const staging = join(inboxDir, name);
-  await discardStagings(inboxDir, job.tipId);
+  if (opts.retry) await discardStagings(inboxDir, job.tipId);
   await mkdir(staging, { mode: 0o700 });
   try {
     const day = dayOf(new Date());
+    let linking = local !== undefined;
     for (const f of job.files) {
       const path = join(staging, f.name);
-      const local = vault.localPath?.(job.tipId, f.name);
-      if (local) await copyFile(local, path, constants.COPYFILE_EXCL);
+      if (linking) {
+        try {
+          await link(local!(f.name), path);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code ?? '';
+          if (code === 'ENOENT') throw new VaultMismatch(`sealed file ${f.name} is missing`);
+          if (!NO_LINK.has(code)) throw e;
+          linking = false;
+        }
+        if (linking) {
+          // The vault's file, already fsynced and stamped with the day it arrived: only its kind and
+          // size are checked, and the staging folder's fsync below makes the new name durable.
+          const st = await stat(path);
+          if (!st.isFile() || st.size !== f.size) throw new VaultMismatch(`sealed file ${f.name} is not a whole file`);
+          continue;
+        }
+      }
+      if (local) await copyFile(local(f.name), path, constants.COPYFILE_EXCL);
       else await pipeline(vault.open(job.tipId, f.name), createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
       if ((await stat(path)).size !== f.size) throw new VaultMismatch(`copy of ${f.name} is truncated`);
-      await fsyncPath(path);
-      await utimes(path, day, day);
+      await stampAndSync(path, day);
     }
-    await fsyncPath(staging);
+    // A folder renamed into another keeps its times (ext4, xfs, tmpfs), so they are set here, where
+    // the fsync covers them, rather than after the rename.
+    await stampAndSync(staging, day);
     try {
       // Fails with ENOTEMPTY/EEXIST when a concurrent attempt delivered first; ENOENT when another
       // attempt discarded our staging. Neither leaves a mixed or half tip in the inbox.
@@ -113,15 +175,15 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
     } catch (e) {
       if (!(await exists(final))) throw e;
       await discard(inboxDir, name);
-      await vault.remove(job.tipId);
+      await vault.remove(job.tipId, names);
       return 'already';
     }
-    await utimes(final, day, day);
-    await fsyncPath(inboxDir);
+    // Only an fsync of the inbox begun after this rename counts (see dir-sync.ts).
+    await inboxSync(inboxDir).sync();
   } catch (e) {
     await discard(inboxDir, name);
     throw e;
   }
-  await vault.remove(job.tipId);
+  await vault.remove(job.tipId, names);
   return 'delivered';
 }

@@ -30,7 +30,11 @@ export interface Vault {
   open(tipId: string, name: string): Readable;
   /** Where a sealed file lies on this machine, when it does (lets delivery copy in the kernel). */
   localPath?(tipId: string, name: string): string;
-  remove(tipId: string): Promise<void>;
+  /**
+   * Removes a tip (delivered, or never to be). `names`, the files the caller knows it holds, lets a
+   * backend remove them without listing the folder first; anything else there is removed too.
+   */
+  remove(tipId: string, names?: string[]): Promise<void>;
   /** Removes drafts left by a crash: they were never acknowledged. Returns how many. */
   sweepDrafts(): Promise<number>;
 }

@@ -3,11 +3,13 @@
  * to a deadline, and leaves the queue clean. A delivery is held in flight by a named pipe in the
  * vault: the worker's copy blocks reading it until the test opens and closes the writing end (an
  * empty file, size 0, which matches the job), so "in flight at SIGTERM" is certain, not a race.
+ * The vault is on /dev/shm and the inbox is not, so the worker copies (a hard link, its choice on one
+ * filesystem, would not read the pipe and would not block).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -20,21 +22,23 @@ import { startRedis, type TestRedis } from '../support/redis.ts';
 import { Proc, logReady } from '../support/proc-service.ts';
 import { waitForInbox } from '../support/wait.ts';
 
-interface Rig { root: string; redis: TestRedis; queue: Queue<TipJob>; worker: () => Proc; vaultTips: string; inbox: string }
+interface Rig { root: string; uploads: string; redis: TestRedis; queue: Queue<TipJob>; worker: () => Proc; vaultTips: string; inbox: string }
 
 async function rig(): Promise<Rig> {
   const root = mkdtempSync(join(tmpdir(), 'buzon-sigterm-'));
+  const uploads = mkdtempSync('/dev/shm/buzon-sigterm-vault-');
+  assert.notEqual(statSync(uploads).dev, statSync(root).dev, 'vault and inbox must be on different filesystems for the pipe to hold a copy');
   const redis = await startRedis(join(root, 'redis'));
   const env = {
-    NODE_ENV: 'test', REDIS_URL: redis.url, KEYS_DIR: join(root, 'keys'), UPLOADS_DIR: join(root, 'uploads'),
+    NODE_ENV: 'test', REDIS_URL: redis.url, KEYS_DIR: join(root, 'keys'), UPLOADS_DIR: uploads,
     INBOX_DIR: join(root, 'inbox'), SCRATCH_DIR: '/dev/shm/unused', LOG_LEVEL: 'info',
   };
   const queue = openTipsQueue(redisOptions(redis.url));
-  const vaultTips = join(root, 'uploads', 'tips');
+  const vaultTips = join(uploads, 'tips');
   mkdirSync(vaultTips, { recursive: true });
   let n = 0;
   const worker = () => new Proc({ name: 'worker', script: 'workers/main.ts', env, ready: logReady('editorial worker started'), logFile: join(root, `worker-${++n}.log`) });
-  return { root, redis, queue, worker, vaultTips, inbox: join(root, 'inbox') };
+  return { root, uploads, redis, queue, worker, vaultTips, inbox: join(root, 'inbox') };
 }
 
 /** A committed tip in the vault: a manifest, and a file that is a named pipe when `held`. */
@@ -71,6 +75,7 @@ async function teardown(r: Rig, procs: Proc[]): Promise<void> {
   await r.queue.close();
   await r.redis.stop();
   rmSync(r.root, { recursive: true, force: true });
+  rmSync(r.uploads, { recursive: true, force: true });
 }
 
 test('on SIGTERM the worker takes no new tip, finishes the one in flight, exits 0 and leaves the queue clean', { timeout: 60_000 }, async () => {
