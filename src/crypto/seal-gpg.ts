@@ -19,6 +19,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as openpgp from 'openpgp';
@@ -51,10 +52,17 @@ function gpgArgs(s: GpgSealer, filename: string): string[] {
 /**
  * The sealed stream of `plaintext`. It ends only once gpg has exited 0, so a consumer that reads to
  * the end has a whole message; destroying it stops gpg, and an error in `plaintext` errors it.
+ *
+ * When `plaintext` is another child's untouched output pipe (ffmpeg's stdout), gpg gets that pipe
+ * as its stdin and a gigabyte of video never passes through our event loop (a third faster end to
+ * end). Safe because we have read nothing from it (bytesRead is 0) and close our end in this same
+ * tick, before the event loop could read from it. Whether that plaintext was whole is then for its
+ * producer to say (CleanedStream.done): the pipe's end looks the same either way.
  */
 export function sealWithGpg(s: GpgSealer, plaintext: Readable, filename: string): Readable {
+  const direct = plaintext instanceof Socket && plaintext.bytesRead === 0 && plaintext.readableLength === 0;
   const child = spawn('gpg', gpgArgs(s, filename), {
-    stdio: ['pipe', 'pipe', 'ignore'],
+    stdio: [direct ? plaintext : 'pipe', 'pipe', 'ignore'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
   });
   const exited = new Promise<number | null>((resolve) => {
@@ -62,16 +70,20 @@ export function sealWithGpg(s: GpgSealer, plaintext: Readable, filename: string)
     child.on('close', (code) => resolve(code));
   });
   let inputError: unknown;
-  const fed = pipeline(plaintext, child.stdin).catch((e: unknown) => {
-    inputError = e;
-    child.kill('SIGKILL');
-  });
+  let fed: Promise<void> = Promise.resolve();
+  if (direct) plaintext.destroy();
+  else {
+    fed = pipeline(plaintext, child.stdin!).catch((e: unknown) => {
+      inputError = e;
+      child.kill('SIGKILL');
+    });
+  }
   async function* produce(): AsyncGenerator<Buffer> {
     try {
       // gpg writes ~14 KiB at a time; the vault pays per write, so hand it about OUT_CHUNK at a time.
       let parts: Buffer[] = [];
       let size = 0;
-      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
         parts.push(chunk);
         size += chunk.length;
         if (size >= OUT_CHUNK) {

@@ -93,14 +93,17 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
           const cleaned = await streamer(f.rawPath, s).catch((e: unknown) => { throw nameFile(e); });
           const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
           try {
+            // No await between the cleaner's start and this: gpg may take ffmpeg's pipe as it is.
             const sealedStream = store.gpg
               ? sealWithGpg(store.gpg, cleaned.stream, name)
               : await seal(cleaned.stream, store.keyring.keys, name);
             sealed.push(await draft.put(sealedName, sealedStream));
           } catch (e) {
-            cleaned.stream.destroy();
-            throw nameFile(cleaned.failure ?? e);
+            cleaned.abort();
+            throw nameFile(e);
           }
+          // A pipe ends the same way whether ffmpeg succeeded or not: only its exit says the video is whole.
+          await cleaned.done.catch((e: unknown) => { throw nameFile(e); });
           entries.push({ kind: cleaned.kind, name, size: cleaned.bytes, sealed: sealedName, removed: cleaned.report.removed, warnings: cleaned.report.warnings });
         } finally {
           done();

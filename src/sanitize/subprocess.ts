@@ -40,7 +40,7 @@ const MAX_STDOUT = 64 * 1024 * 1024;
 const MAX_STDERR = 64 * 1024;
 
 /** The tool under prlimit, with no shell and a minimal environment: no proxies, no locale surprises. */
-function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>): ChildProcessByStdio<null, Readable, Readable> {
+function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>, progressFd = false): ChildProcessByStdio<null, Readable, Readable> {
   const prlimitArgs = [
     `--as=${l.memoryBytes}`,
     `--cpu=${l.cpuSeconds}`,
@@ -51,9 +51,9 @@ function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>): Chi
     ...args,
   ];
   return spawn('prlimit', prlimitArgs, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: progressFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-  });
+  }) as ChildProcessByStdio<null, Readable, Readable>;
 }
 
 export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): Promise<ToolResult> {
@@ -78,43 +78,45 @@ export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): P
   });
 }
 
+export interface StreamedTool {
+  /** The tool's standard output, a pipe: read it, or hand it to another child as its stdin. */
+  stdout: Readable;
+  /** The exit, with what the tool wrote to `-progress pipe:3` (the last 64 KiB of it). */
+  exited: Promise<ToolResult & { progress: string }>;
+  kill(): void;
+}
+
 /**
- * The same tool, under the same limits, with its standard output handed on as it is made, read only
- * as fast as the consumer reads (a full pipe stops the tool). The stream ends only once the tool has
- * exited 0, so a consumer that reads to the end holds the whole output of a successful run; a run
- * that fails late, after writing most of its output, errors the stream with `fail(result)` instead
- * of ending it. Output past `limits.fileBytes` is refused too (RLIMIT_FSIZE does not cover pipes).
- * Destroying the stream kills the tool.
+ * The same tool, under the same limits, with its standard output left as a pipe for the caller:
+ * read in Node, or passed straight to another process (a full pipe stops the tool). Whoever uses
+ * the output must also wait for `exited`: a pipe ends the same way whether the tool succeeded or
+ * failed after writing most of its output.
  */
-export function streamTool(cmd: string, args: string[], limits: ToolLimits, fail: (r: ToolResult) => Error): Readable {
+export function streamTool(cmd: string, args: string[], limits: ToolLimits = {}): StreamedTool {
   const l = { ...DEFAULTS, ...limits };
-  const child = spawnLimited(cmd, args, l);
+  const child = spawnLimited(cmd, args, l, true);
   let err = '';
+  let progress = '';
   child.stderr.on('data', (b: Buffer) => {
     if (err.length < MAX_STDERR) err += b.toString('utf8');
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), l.timeoutMs);
-  const exited = new Promise<ToolResult>((resolve) => {
-    child.on('error', () => resolve({ code: null, signal: null, stdout: Buffer.alloc(0), stderr: err }));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.alloc(0), stderr: err }));
+  (child.stdio[3] as Readable).on('data', (b: Buffer) => {
+    progress = (progress + b.toString('utf8')).slice(-MAX_STDERR);
   });
-  async function* produce(): AsyncGenerator<Buffer> {
-    try {
-      let bytes = 0;
-      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-        bytes += chunk.length;
-        if (bytes > l.fileBytes) {
-          child.kill('SIGKILL');
-          throw fail({ ...(await exited), stderr: 'output larger than allowed' });
-        }
-        yield chunk;
-      }
-      const r = await exited;
-      if (r.code !== 0) throw fail(r);
-    } finally {
+  const timer = setTimeout(() => child.kill('SIGKILL'), l.timeoutMs);
+  const exited = new Promise<ToolResult & { progress: string }>((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.alloc(0), stderr: err, progress });
+    };
+    child.on('error', () => done(null, null));
+    child.on('close', done);
+  });
+  return {
+    stdout: child.stdout,
+    exited,
+    kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
-  }
-  return Readable.from(produce(), { objectMode: false });
+    },
+  };
 }

@@ -42,18 +42,20 @@ export type Cleaner = (input: string, sniffed: Sniffed, scratch: Scratch) => Pro
 /**
  * A cleaning whose output goes straight into the seal as the tool makes it, so a 2 GiB video is not
  * written to scratch a second time and remuxing and sealing run at once, on two cores.
- * `report` and `bytes` are complete only once `stream` has ended; a stream that errors (or is
- * destroyed) must not be kept: the tool may have failed after writing most of its output.
+ * `stream` may be the tool's own pipe, handed to a sealer process as is: its end says nothing about
+ * success. Only `done` does: it resolves once the output was whole (then `report` and `bytes` are
+ * final) and rejects otherwise, so nothing sealed from `stream` may be kept before it resolves.
  */
 export interface CleanedStream {
   stream: Readable;
+  done: Promise<void>;
   kind: Kind;
   ext: string;
   report: CleanReport;
-  /** Bytes handed on so far. */
+  /** Size of the cleaned file, once `done` has resolved. */
   bytes: number;
-  /** Set when the cleaning itself failed: the error the seal or vault saw may wrap it. */
-  failure?: Error;
+  /** Stops the tool and drops its output (when the seal or the vault failed). */
+  abort(): void;
 }
 
 export type StreamCleaner = (input: string, sniffed: Sniffed) => Promise<CleanedStream>;

@@ -16,7 +16,8 @@ const MAX_MOOV = 16 * 1024 * 1024;
 /** Boxes ffmpeg may write before moov. */
 const BEFORE_MOOV = new Set(['ftyp', 'free', 'wide']);
 
-export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: { removed: number }): AsyncGenerator<Buffer> {
+/** `counter.removed` counts SEI units taken out, `counter.shrunk` the bytes the moov lost. */
+export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: { removed: number; shrunk: number }): AsyncGenerator<Buffer> {
   let head = Buffer.alloc(0);
   let at = 0; // start of the next top-level box within head
   let done = false;
@@ -34,6 +35,7 @@ export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: { r
         if (size > MAX_MOOV) throw new HvccLayoutError('moov too large');
         if (head.length < at + size) break;
         const moov = rebuildMoov(Buffer.from(head.subarray(at, at + size)), counter);
+        counter.shrunk += size - moov.length;
         yield head.subarray(0, at);
         yield moov;
         yield head.subarray(at + size);

@@ -1,13 +1,14 @@
 /**
  * MP4, M4V and MOV cleaned as a stream: ffmpeg remuxes (video-plan.ts chooses what it keeps) into a
- * pipe that the seal reads, so remuxing and sealing run at once on two cores, the cleaned video is
+ * pipe that the sealer reads, so remuxing and sealing run at once on two cores, the cleaned video is
  * never written to scratch, and a slow vault slows ffmpeg down (the pipe fills) instead of filling RAM.
+ * For H.264 the pipe goes from ffmpeg to gpg directly, without a hop through our event loop; HEVC
+ * passes through us, for its hvcC (video-moov-stream.ts).
  *
  * A pipe cannot be seeked, so the output is a fragmented MP4/MOV: the moov box first, then the samples
- * in fragments, with the original's timing. Every player and browser we know opens it; fragments are cut at keyframes or at
- * FRAGMENT_BYTES, whichever comes first, which bounds ffmpeg's own buffer on a video with rare keyframes.
- * Threat and defence are video.ts's; the hvcC SEI is taken out of the leading moov on the way
- * (video-moov-stream.ts), which is why fragments must not point at absolute file offsets.
+ * in fragments, with the original's timing. Every player and browser we know opens it; fragments are
+ * cut at keyframes or at FRAGMENT_BYTES, whichever comes first, which bounds ffmpeg's own buffer on a
+ * video with rare keyframes. Threat and defence are video.ts's.
  */
 import { Readable } from 'node:stream';
 import { CleaningFailed } from '../errors.ts';
@@ -24,43 +25,62 @@ const FRAGMENT_BYTES = 16 * 1024 * 1024;
 // delay_moov, not empty_moov: the moov is written once the first fragment is known, with the edit
 // lists that keep sound and picture in sync (B-frame delay, AAC priming); empty_moov has none, and
 // shifts each track to start at zero on its own (112 ms of lip-sync lost on a plain phone clip).
+// default_base_moof and skip_trailer: nothing points at an absolute offset, so the moov may shrink.
 const FRAGMENTED = [
   '-movflags', 'frag_keyframe+delay_moov+default_base_moof+skip_trailer',
   '-frag_size', String(FRAGMENT_BYTES),
 ];
+
+/** ffmpeg's own count of the bytes it wrote, from the last block of `-progress`. */
+function totalSize(progress: string): number | undefined {
+  const all = [...progress.matchAll(/^total_size=(\d+)$/gm)];
+  return /^progress=end$/m.test(progress) && all.length > 0 ? Number(all[all.length - 1]![1]) : undefined;
+}
 
 export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
   if (!STREAMED.has(sniffed.ext)) throw new CleaningFailed({ type: sniffed.ext }, 'not a streamed video type');
   const plan = await planRemux(input, sniffed);
   const { muxer, removed } = plan;
   const failed = (reason: string) => new CleaningFailed({ type: sniffed.ext }, reason);
-  const raw = streamTool('ffmpeg', [...plan.args, ...FRAGMENTED, '-f', muxer.format, 'pipe:1'], plan.limits,
-    () => failed('ffmpeg could not remux the video'));
-  const sei = { removed: 0 };
+  const maxBytes = plan.limits.fileBytes ?? Number.MAX_SAFE_INTEGER;
+  const tool = streamTool('ffmpeg', [
+    ...plan.args, '-progress', 'pipe:3', '-stats_period', '5', ...FRAGMENTED,
+    // RLIMIT_FSIZE does not cover a pipe: ffmpeg stops itself here, and we refuse what reached it.
+    '-fs', String(maxBytes), '-f', muxer.format, 'pipe:1',
+  ], plan.limits);
+  const sei = { removed: 0, shrunk: 0 };
+  let moovError: unknown;
+  async function* throughMoov(): AsyncGenerator<Buffer> {
+    try {
+      yield* withCleanMoov(tool.stdout, sei);
+    } catch (e) {
+      moovError = e;
+      tool.kill();
+      throw failed('the remuxed video had an unexpected layout');
+    }
+  }
   const cleaned: CleanedStream = {
-    stream: raw,
+    stream: plan.hevc ? Readable.from(throughMoov(), { objectMode: false }) : tool.stdout,
+    done: Promise.resolve(),
     kind: 'video',
     ext: muxer.ext,
     report: { removed, warnings: plan.warnings },
     bytes: 0,
+    abort() {
+      tool.kill();
+      cleaned.stream.destroy();
+    },
   };
-  async function* counted(): AsyncGenerator<Buffer> {
-    try {
-      const source = plan.hevc ? withCleanMoov(raw, sei) : (raw as AsyncIterable<Buffer>);
-      for await (const chunk of source) {
-        cleaned.bytes += chunk.length;
-        yield chunk;
-      }
-      if (cleaned.bytes === 0) throw failed('ffmpeg wrote nothing');
-      if (sei.removed > 0) removed.sei = (removed.sei ?? 0) + sei.removed;
-    } catch (e) {
-      // The tipster learns only that this file could not be cleaned; the reason stays here.
-      cleaned.failure = e instanceof CleaningFailed ? e : failed('the remuxed video had an unexpected layout');
-      throw cleaned.failure;
-    } finally {
-      raw.destroy();
-    }
-  }
-  cleaned.stream = Readable.from(counted(), { objectMode: false });
+  cleaned.done = tool.exited.then((r) => {
+    if (r.code !== 0) throw failed('ffmpeg could not remux the video');
+    if (moovError !== undefined) throw failed('the remuxed video had an unexpected layout');
+    const written = totalSize(r.progress);
+    if (written === undefined || written === 0) throw failed('ffmpeg wrote nothing');
+    if (written >= maxBytes) throw failed('the remuxed video is larger than allowed');
+    cleaned.bytes = written - sei.shrunk;
+    if (sei.removed > 0) removed.sei = (removed.sei ?? 0) + sei.removed;
+  });
+  // Settled by the caller; this only keeps an early failure from being an unhandled rejection.
+  cleaned.done.catch(() => {});
   return cleaned;
 };

@@ -35,9 +35,11 @@ export const cleanVideo: Cleaner = async (input, sniffed, scratch) => {
     const out = scratch.path('.' + c.ext);
     try {
       await pipeline(c.stream, createWriteStream(out, { flags: 'wx', mode: 0o600 }));
+      await c.done;
     } catch (e) {
+      c.abort();
       rmSync(out, { force: true });
-      throw c.failure ?? e;
+      throw e;
     }
     return { path: out, kind: c.kind, ext: c.ext, report: c.report };
   }

@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,18 @@ test('every editor opens what gpg sealed, byte for byte; the message is what ope
   const literal = packets.match(/created (\d+), name="([^"]*)"/);
   assert.equal(literal?.[2], 'video-1.mp4');
   assert.equal(Number(literal?.[1]) * 1000, dayOf(new Date()).getTime(), 'the literal packet says the day, not the time');
+});
+
+test("another child's output pipe goes to gpg as its stdin, untouched by us, and arrives whole", async () => {
+  const data = randomBytes(5 * 1024 * 1024 + 3);
+  const src = join(work, 'plain.bin');
+  writeFileSync(src, data);
+  const cat = spawn('cat', [src], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const sealed = sealWithGpg(sealer, cat.stdout, 'video-1.mp4');
+  assert.equal(cat.stdout.destroyed, true, 'handed over: our end is closed in the same tick');
+  const file = join(work, 'direct.pgp');
+  writeFileSync(file, await collect(sealed));
+  assert.ok(gpgDecrypt(cv, file).equals(data));
 });
 
 test('a plaintext stream that fails half way fails the sealed stream: a cut video is never a whole message', async () => {
