@@ -1,6 +1,6 @@
 /** Real GnuPG for tests: editors' keys made by gpg itself, and gpg --decrypt on what we produce. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,9 +20,22 @@ export function gpg(home: string, args: string[], input?: string | Buffer): Buff
   });
 }
 
+/**
+ * Every editor's home starts a gpg-agent that would outlive the test run and keep a share of the
+ * CPU (hundreds of them, after a day of runs); stop them and remove the homes when the process exits.
+ */
+const homes: string[] = [];
+process.once('exit', () => {
+  for (const home of homes) {
+    spawnSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { stdio: 'ignore' });
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 /** algo: 'rsa3072' or 'cv25519' (ed25519 primary with a cv25519 encryption subkey). */
 export function makeEditor(algo: 'rsa3072' | 'cv25519', opts: { expire?: string; passphrase?: string } = {}): GpgEditor {
   const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
+  homes.push(home);
   const email = `editor-${algo}-${Math.random().toString(36).slice(2, 8)}@example.org`;
   const passphrase = opts.passphrase ?? 'correct horse battery';
   const primary = algo === 'rsa3072' ? 'rsa3072' : 'ed25519';
