@@ -141,3 +141,30 @@ export async function prepareGpgSealer(keys: openpgp.PublicKey[]): Promise<{ sea
 export function disposeGpgSealer(s: GpgSealer | undefined): void {
   if (s) rmSync(s.home, { recursive: true, force: true });
 }
+
+/**
+ * Like sealWithGpg, but gpg writes the sealed message itself to `fd` (a vault file), so it never
+ * passes through our event loop either. Resolves once gpg has exited 0; rejects otherwise.
+ */
+export async function sealWithGpgToFd(s: GpgSealer, plaintext: Readable, filename: string, fd: number): Promise<void> {
+  const direct = plaintext instanceof Socket && plaintext.bytesRead === 0 && plaintext.readableLength === 0;
+  const child = spawn('gpg', gpgArgs(s, filename), {
+    stdio: [direct ? plaintext : 'pipe', fd, 'ignore'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => resolve(code));
+  });
+  let inputError: unknown;
+  if (direct) plaintext.destroy();
+  else {
+    await pipeline(plaintext, child.stdin!).catch((e: unknown) => {
+      inputError = e;
+      child.kill('SIGKILL');
+    });
+  }
+  const code = await exited;
+  if (inputError !== undefined) throw inputError;
+  if (code !== 0) throw new GpgSealFailed(`gpg --encrypt exited ${code}`);
+}

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Keyring } from '../crypto/keyring.ts';
 import { seal, sealBytes } from '../crypto/seal.ts';
 import { sealFile } from '../crypto/seal-pool.ts';
-import { sealWithGpg, type GpgSealer } from '../crypto/seal-gpg.ts';
+import { sealWithGpg, sealWithGpgToFd, type GpgSealer } from '../crypto/seal-gpg.ts';
 import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
 import type { Kind, Scratch, Sniffed } from '../sanitize/types.ts';
@@ -93,11 +93,15 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
           const cleaned = await streamer(f.rawPath, s).catch((e: unknown) => { throw nameFile(e); });
           const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
           try {
-            // No await between the cleaner's start and this: gpg may take ffmpeg's pipe as it is.
-            const sealedStream = store.gpg
-              ? sealWithGpg(store.gpg, cleaned.stream, name)
-              : await seal(cleaned.stream, store.keyring.keys, name);
-            sealed.push(await draft.put(sealedName, sealedStream));
+            // No await between the cleaner's start and gpg's: gpg may take ffmpeg's pipe as it is,
+            // and write straight into the vault's file, so the video never crosses our event loop.
+            const { gpg } = store;
+            if (gpg && draft.putFromFd) {
+              sealed.push(await draft.putFromFd(sealedName, (fd) => sealWithGpgToFd(gpg, cleaned.stream, name, fd)));
+            } else {
+              const sealedStream = gpg ? sealWithGpg(gpg, cleaned.stream, name) : await seal(cleaned.stream, store.keyring.keys, name);
+              sealed.push(await draft.put(sealedName, sealedStream));
+            }
           } catch (e) {
             cleaned.abort();
             throw nameFile(e);

@@ -4,7 +4,9 @@
  * start of the day, so the vault does not record when a tip arrived to the second.
  */
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, utimes } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { close, createReadStream, fdatasync, fstat, fsync, futimes, openSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { dayOf } from '../crypto/seal.ts';
@@ -12,6 +14,9 @@ import { SEALED_NAME, TIP_ID, type SealedFile, type TipDraft, type Vault } from 
 import { DirSync, fsyncPath } from './dir-sync.ts';
 
 const SYNC_EVERY = 64 * 1024 * 1024;
+const [fstatP, fdatasyncP, fsyncP, futimesP, closeP] = [promisify(fstat), promisify(fdatasync), promisify(fsync), promisify(futimes), promisify(close)];
+/** How often putFromFd looks at how much its writer has added. */
+const FLUSH_POLL_MS = 100;
 
 function checkIds(tipId: string, name?: string): void {
   if (!TIP_ID.test(tipId)) throw new Error('bad tip id');
@@ -75,6 +80,33 @@ export class FsVault implements Vault {
         }
         await utimes(path, day, day);
         return { name, size };
+      },
+      async putFromFd(name: string, write: (fd: number) => Promise<void>): Promise<SealedFile> {
+        checkIds(tipId, name);
+        const path = join(dir, name);
+        // Opened and handed over without yielding to the event loop: the writer may be passing on
+        // a pipe that must not be read from meanwhile (seal-gpg.ts).
+        const fd = openSync(path, 'wx', 0o600);
+        let writing = true;
+        const written = write(fd).finally(() => { writing = false; });
+        try {
+          // The same flushing as put(): every 64 MiB the writer adds is flushed while it writes on.
+          let flushed = 0;
+          while (writing) {
+            await Promise.race([written.catch(() => {}), sleep(FLUSH_POLL_MS)]);
+            const { size } = await fstatP(fd);
+            if (writing && size - flushed >= SYNC_EVERY) {
+              await fdatasyncP(fd);
+              flushed = size;
+            }
+          }
+          await written;
+          await futimesP(fd, day, day);
+          await fsyncP(fd);
+          return { name, size: (await fstatP(fd)).size };
+        } finally {
+          await closeP(fd);
+        }
       },
       async commit() {
         await fsyncPath(dir);

@@ -16,6 +16,12 @@ export interface SealedFile {
 
 export interface TipDraft {
   put(name: string, sealed: Readable): Promise<SealedFile>;
+  /**
+   * For a sealer that writes by itself (gpg): `write` gets an open, empty file descriptor and
+   * resolves when it has written the whole sealed file there, so the bytes never pass through our
+   * event loop. Only a vault with local files offers it; the others take `put`.
+   */
+  putFromFd?(name: string, write: (fd: number) => Promise<void>): Promise<SealedFile>;
   /** Makes the tip durable and visible to list(); after this the tip may be acknowledged. */
   commit(): Promise<void>;
   /** Drops everything written so far. */
