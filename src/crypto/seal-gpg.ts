@@ -8,8 +8,8 @@
  *
  * Threat: gpg must make what openpgp.js makes, or an editor's Thunderbird may not open a tip, and it
  * must not write the exact time of the tip into it. So: the home folder holds the editors' public
- * keys only (nothing secret: it need not be in RAM), made afresh at every start; no keyserver, agent or trust
- * database is consulted; no compression; the literal packet's name is ours and its time is the
+ * keys only (nothing secret: it need not be in RAM), made afresh at every start; no keyserver,
+ * agent or trust database is consulted; no compression; the literal packet's name is ours and its time is the
  * start of the day (a faked clock, which is also why keys made today must be allowed "from the
  * future"). At start we seal a probe and read its packets back: anything but one PKESK per editor
  * and a SEIPD v1 packet (GnuPG 2.3+ may pick OCB, which Thunderbird does not read) makes us fall
@@ -50,19 +50,18 @@ function gpgArgs(s: GpgSealer, filename: string): string[] {
 }
 
 /**
- * The sealed stream of `plaintext`. It ends only once gpg has exited 0, so a consumer that reads to
- * the end has a whole message; destroying it stops gpg, and an error in `plaintext` errors it.
+ * gpg sealing `plaintext` to `out` (a pipe we read, or a file descriptor it writes itself).
  *
  * When `plaintext` is another child's untouched output pipe (ffmpeg's stdout), gpg gets that pipe
- * as its stdin and a gigabyte of video never passes through our event loop (a third faster end to
- * end). Safe because we have read nothing from it (bytesRead is 0) and close our end in this same
- * tick, before the event loop could read from it. Whether that plaintext was whole is then for its
+ * as its stdin, so a gigabyte of video never passes through our event loop (BENCHMARKS.md, round 4).
+ * Safe because we have read nothing from it (bytesRead is 0) and close our end in this same tick,
+ * before the event loop could read from it. Whether that plaintext was whole is then for its
  * producer to say (CleanedStream.done): the pipe's end looks the same either way.
  */
-export function sealWithGpg(s: GpgSealer, plaintext: Readable, filename: string): Readable {
+function spawnGpg(s: GpgSealer, plaintext: Readable, filename: string, out: 'pipe' | number) {
   const direct = plaintext instanceof Socket && plaintext.bytesRead === 0 && plaintext.readableLength === 0;
   const child = spawn('gpg', gpgArgs(s, filename), {
-    stdio: [direct ? plaintext : 'pipe', 'pipe', 'ignore'],
+    stdio: [direct ? plaintext : 'pipe', out, 'ignore'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
   });
   const exited = new Promise<number | null>((resolve) => {
@@ -78,6 +77,21 @@ export function sealWithGpg(s: GpgSealer, plaintext: Readable, filename: string)
       child.kill('SIGKILL');
     });
   }
+  /** Resolves once gpg has read all of `plaintext` and exited 0; rejects with why not. */
+  const finished = fed.then(() => exited).then((code) => {
+    if (inputError !== undefined) throw inputError;
+    if (code !== 0) throw new GpgSealFailed(`gpg --encrypt exited ${code}`);
+  });
+  return { child, finished };
+}
+
+/**
+ * The sealed stream of `plaintext`. It ends only once gpg has exited 0, so a consumer that reads to
+ * the end has a whole message; destroying it stops gpg, and an error in `plaintext` errors it.
+ */
+export function sealWithGpg(s: GpgSealer, plaintext: Readable, filename: string): Readable {
+  const { child, finished } = spawnGpg(s, plaintext, filename, 'pipe');
+  finished.catch(() => {}); // read below, once the output has been handed on
   async function* produce(): AsyncGenerator<Buffer> {
     try {
       // gpg writes ~14 KiB at a time; the vault pays per write, so hand it about OUT_CHUNK at a time.
@@ -93,10 +107,7 @@ export function sealWithGpg(s: GpgSealer, plaintext: Readable, filename: string)
         }
       }
       if (size > 0) yield Buffer.concat(parts, size);
-      await fed;
-      const code = await exited;
-      if (inputError !== undefined) throw inputError;
-      if (code !== 0) throw new GpgSealFailed(`gpg --encrypt exited ${code}`);
+      await finished;
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       plaintext.destroy();
@@ -147,24 +158,5 @@ export function disposeGpgSealer(s: GpgSealer | undefined): void {
  * passes through our event loop either. Resolves once gpg has exited 0; rejects otherwise.
  */
 export async function sealWithGpgToFd(s: GpgSealer, plaintext: Readable, filename: string, fd: number): Promise<void> {
-  const direct = plaintext instanceof Socket && plaintext.bytesRead === 0 && plaintext.readableLength === 0;
-  const child = spawn('gpg', gpgArgs(s, filename), {
-    stdio: [direct ? plaintext : 'pipe', fd, 'ignore'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('error', () => resolve(null));
-    child.on('close', (code) => resolve(code));
-  });
-  let inputError: unknown;
-  if (direct) plaintext.destroy();
-  else {
-    await pipeline(plaintext, child.stdin!).catch((e: unknown) => {
-      inputError = e;
-      child.kill('SIGKILL');
-    });
-  }
-  const code = await exited;
-  if (inputError !== undefined) throw inputError;
-  if (code !== 0) throw new GpgSealFailed(`gpg --encrypt exited ${code}`);
+  await spawnGpg(s, plaintext, filename, fd).finished;
 }
