@@ -2,8 +2,9 @@
  * MP4, M4V and MOV cleaned as a stream: ffmpeg remuxes (video-plan.ts chooses what it keeps) into a
  * pipe that the sealer reads, so remuxing and sealing run at once on two cores, the cleaned video is
  * never written to scratch, and a slow vault slows ffmpeg down (the pipe fills) instead of filling RAM.
- * For H.264 the pipe goes from ffmpeg to gpg directly, without a hop through our event loop; HEVC
- * passes through us, for its hvcC (video-moov-stream.ts).
+ * The pipe goes from ffmpeg to gpg directly, without a hop through our event loop, except for an
+ * HEVC file whose hvcC could not be cleaned before the remux: it passes through us to be cleaned on
+ * its way (video-moov-stream.ts).
  *
  * A pipe cannot be seeked, so the output is a fragmented MP4/MOV: the moov box first, then the samples
  * in fragments, with the original's timing. Every player and browser we know opens it; fragments are
@@ -16,6 +17,7 @@ import { streamTool } from './subprocess.ts';
 import type { CleanedStream, StreamCleaner } from './types.ts';
 import { planRemux } from './video-plan.ts';
 import { withCleanMoov } from './video-moov-stream.ts';
+import { stripHvccSei } from './video-hvcc.ts';
 
 /** Sniffed types this cleaner streams; 3GP, WebM, MKV and AVI go through scratch (video.ts). */
 export const STREAMED = new Set(['mp4', 'm4v', 'mov']);
@@ -42,6 +44,17 @@ export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
   const plan = await planRemux(input, sniffed);
   const { muxer, removed } = plan;
   const failed = (reason: string) => new CleaningFailed({ type: sniffed.ext }, reason);
+  // ffmpeg copies an hvcC as it finds it, so when the input's own moov can lose its hvcC SEI in
+  // place (it is the last box, as phones write it), the output needs no rewriting on its way and
+  // can go straight from ffmpeg to gpg; otherwise it passes through us (withCleanMoov).
+  let rewriteMoov = plan.hevc;
+  if (plan.hevc) {
+    const sei = await stripHvccSei(input).catch(() => -1);
+    if (sei >= 0) {
+      rewriteMoov = false;
+      if (sei > 0) removed.sei = (removed.sei ?? 0) + sei;
+    }
+  }
   const maxBytes = plan.limits.fileBytes ?? Number.MAX_SAFE_INTEGER;
   const tool = streamTool('ffmpeg', [
     ...plan.args, '-progress', 'pipe:3', '-stats_period', '5', ...FRAGMENTED,
@@ -60,7 +73,7 @@ export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
     }
   }
   const cleaned: CleanedStream = {
-    stream: plan.hevc ? Readable.from(throughMoov(), { objectMode: false }) : tool.stdout,
+    stream: rewriteMoov ? Readable.from(throughMoov(), { objectMode: false }) : tool.stdout,
     done: Promise.resolve(),
     kind: 'video',
     ext: muxer.ext,

@@ -41,11 +41,14 @@ function topBoxes(bytes: Buffer): string[] {
   return out;
 }
 
-for (const [ext, codec] of [['mp4', 'libx264'], ['mov', 'libx265']] as const) {
-  test(`a ${codec} ${ext.toUpperCase()} with a location is delivered fragmented, whole, clean, in sync and playable`, async (t) => {
+// The HEVC cases take both ways of cleaning its hvcC: in the input before the remux (moov last, as
+// phones write it), and on the way out of ffmpeg (moov first: "faststart").
+for (const [ext, codec, faststart] of [['mp4', 'libx264', false], ['mov', 'libx265', false], ['mp4', 'libx265', true]] as const) {
+  test(`a ${codec} ${ext.toUpperCase()}${faststart ? ' (moov first)' : ''} with a location is delivered fragmented, whole, clean, in sync and playable`, async (t) => {
     const src = join(work, `VID_20240312_181502.${ext}`);
     ffmpeg('-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=15', '-f', 'lavfi', '-i', 'sine=sample_rate=8000', '-t', '3',
       '-c:v', codec, '-g', '15', ...(codec === 'libx265' ? ['-x265-params', 'log-level=none', '-tag:v', 'hvc1'] : []),
+      ...(faststart ? ['-movflags', 'faststart'] : []),
       '-c:a', 'aac', '-metadata', `location=${ISO6709}`, '-metadata', 'com.apple.quicktime.model=iPhone 15 Pro', src);
     const res = await request(svc.intake.app).post('/tips').set('Accept', 'application/json').attach('files', src).expect(201);
     const tip = (await waitForInbox(svc.config.INBOX_DIR))[0]!;
