@@ -34,7 +34,8 @@ export class GpgSealFailed extends Error {}
 
 const OUT_CHUNK = 1024 * 1024;
 
-const BASE = ['--batch', '--no-tty', '--quiet', '--no-greeting', '--no-permission-warning', '--no-options'];
+// --no-autostart: public-key encryption needs no gpg-agent; one per start would outlive the intake.
+const BASE = ['--batch', '--no-tty', '--quiet', '--no-greeting', '--no-permission-warning', '--no-options', '--no-autostart'];
 
 function gpgArgs(s: GpgSealer, filename: string): string[] {
   const day = Math.floor(dayOf(new Date()).getTime() / 1000);
