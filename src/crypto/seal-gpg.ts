@@ -134,6 +134,8 @@ async function sealsLikeUs(s: GpgSealer): Promise<boolean> {
  * missing or does not seal as we do, so the caller keeps openpgp.js. Remove it with disposeGpgSealer.
  */
 export async function prepareGpgSealer(keys: openpgp.PublicKey[]): Promise<{ sealer?: GpgSealer; reason?: string }> {
+  // Not in RAM-backed scratch, and need not be: gpg streams what it seals from stdin to stdout or
+  // the vault file; its home holds public keys and its own state only (test/crypto/seal-gpg.test.ts).
   const home = mkdtempSync(join(tmpdir(), 'buzon-gnupg-'));
   const armored = keys.map((k) => k.armor()).join('\n');
   const imported = spawnSync('gpg', ['--homedir', home, ...BASE, '--import'], { input: armored, stdio: ['pipe', 'ignore', 'ignore'] });

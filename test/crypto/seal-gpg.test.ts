@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -53,6 +53,12 @@ test('every editor opens what gpg sealed, byte for byte; the message is what ope
   const literal = packets.match(/created (\d+), name="([^"]*)"/);
   assert.equal(literal?.[2], 'video-1.mp4');
   assert.equal(Number(literal?.[1]) * 1000, dayOf(new Date()).getTime(), 'the literal packet says the day, not the time');
+  // gpg's home is on ordinary disk: it must hold keys and gpg's own state, never any of what it sealed.
+  const probe = data.subarray(1_000_000, 1_000_064);
+  for (const name of readdirSync(sealer.home, { recursive: true }).map(String)) {
+    const path = join(sealer.home, name);
+    if (statSync(path).isFile()) assert.equal(readFileSync(path).includes(probe), false, `${name} holds plaintext`);
+  }
 });
 
 test("another child's output pipe goes to gpg as its stdin, untouched by us, and arrives whole", async () => {
