@@ -7,7 +7,7 @@ import { CleaningFailed } from '../errors.ts';
 import type { ToolLimits } from './subprocess.ts';
 import type { Sniffed } from './types.ts';
 import {
-  BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, isCoverArt, limitsFor, probe,
+  BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, isCoverArt, limitsFor, listPackets, probe,
 } from './video-probe.ts';
 import type { ProbedStream } from './video-probe.ts';
 import { scrubSeiInPlace } from './video-sei-scrub.ts';
@@ -59,7 +59,11 @@ export interface RemuxPlan {
 export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxPlan> {
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
-  const p = await probe(input, sniffed.ext);
+  // MP4/MOV/3GP: one ffprobe run lists the streams and, for the SEI scrub, every packet. When that
+  // run fails, probe() alone decides whether the file is refused, as it always has.
+  const iso = ISO_FAMILY.has(muxer.format);
+  const listed = iso ? await listPackets(input, sniffed.ext) : undefined;
+  const p = listed?.probe ?? await probe(input, sniffed.ext);
   const kept = p.streams.filter((s) => isPlainVideo(s) || isPlainAudio(s));
   if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio or video stream');
 
@@ -67,7 +71,8 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
   const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
   const scrubbable = kept.flatMap((s) => (s.codec_type === 'video' && (s.codec_name === 'h264' || s.codec_name === 'hevc')
     ? [{ index: s.index, codec: s.codec_name as 'h264' | 'hevc' }] : []));
-  const scrubbed = ISO_FAMILY.has(muxer.format) && scrubbable.length > 0 ? await scrubSeiInPlace(input, scrubbable) : undefined;
+  const scrubbed = listed && scrubbable.length > 0
+    ? await scrubSeiInPlace(input, scrubbable, { streams: p.streams, packets: listed.packets }) : undefined;
   if (scrubbed) removed.sei = scrubbed;
 
   const warnings: string[] = [];

@@ -22,6 +22,10 @@ const Stream = z.object({
   codec_tag_string: z.string().optional(),
   disposition: z.record(z.string(), z.number()).optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  // The H.264 decoder's own reading of the avcC (exported options, printed by ffprobe): the NAL
+  // length size its frames use, for video-sei-scrub.ts.
+  is_avc: z.string().optional(),
+  nal_length_size: z.string().optional(),
 });
 const Probe = z.object({
   streams: z.array(Stream).default([]),
@@ -57,10 +61,12 @@ export function limitsFor(input: string, reencode: boolean): ToolLimits {
   };
 }
 
+const SHOW = ['-show_streams', '-show_chapters', '-show_format'];
+
 export async function probe(input: string, sniffedExt: string): Promise<Probe> {
   const r = await runTool(
     'ffprobe',
-    ['-v', 'error', '-hide_banner', '-of', 'json', '-show_streams', '-show_chapters', '-show_format', ...inputArgs(sniffedExt, input)],
+    ['-v', 'error', '-hide_banner', '-of', 'json', ...SHOW, ...inputArgs(sniffedExt, input)],
     { timeoutMs: 60_000, cpuSeconds: 60, memoryBytes: 1024 ** 3, fileBytes: 0 },
   );
   if (r.code !== 0) throw new CleaningFailed({ type: sniffedExt }, 'ffprobe could not read the file');
@@ -73,6 +79,39 @@ export async function probe(input: string, sniffedExt: string): Promise<Probe> {
   const parsed = Probe.safeParse(json);
   if (!parsed.success) throw new CleaningFailed({ type: sniffedExt }, 'ffprobe JSON was unexpected');
   return parsed.data;
+}
+
+/** runTool keeps at most this much of a tool's output: past it, a listing may be cut. */
+const MAX_LISTING = 64 * 1024 * 1024;
+
+/**
+ * What probe() shows plus every packet's stream, size and position, in one ffprobe run instead of
+ * three (a probe, then the avcC/hvcC and the packet list for the SEI scrub): ~0.1 s of start-up each.
+ * `packets` is what ffprobe printed, unchecked (video-sei-scrub.ts checks each one it uses), and is
+ * undefined when ffprobe said anything at all: it may then have skipped or cut a packet.
+ * Undefined when the run failed or its output was too long to trust whole: the caller then runs
+ * probe(), which decides alone, as before, whether the file is refused.
+ */
+export async function listPackets(input: string, sniffedExt: string): Promise<{ probe: Probe; packets: unknown[] | undefined } | undefined> {
+  const r = await runTool(
+    'ffprobe',
+    ['-v', 'error', '-hide_banner', '-of', 'json=c=1', ...SHOW,
+      // Not -show_data: it would hex-dump every packet (two minutes for 1 GiB) to print none of it.
+      '-show_entries', 'packet=stream_index,size,pos:packet_side_data=side_data_type', ...inputArgs(sniffedExt, input)],
+    // Reading every packet takes longer than probe()'s minute on a big file; memory stays probe()'s.
+    { ...limitsFor(input, false), memoryBytes: 1024 ** 3, fileBytes: 0 },
+  );
+  if (r.code !== 0 || r.stdout.length >= MAX_LISTING) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = Probe.safeParse(json);
+  if (!parsed.success) return undefined;
+  const packets = (json as { packets?: unknown }).packets;
+  return { probe: parsed.data, packets: r.stderr === '' && Array.isArray(packets) ? packets : undefined };
 }
 
 /** A picture glued to the file (album art, a poster frame): a still that can carry its own EXIF. */

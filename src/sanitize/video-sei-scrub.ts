@@ -20,7 +20,8 @@ import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { runTool } from './subprocess.ts';
 import type { ToolLimits } from './subprocess.ts';
-import { inputArgs, limitsFor } from './video-probe.ts';
+import { inputArgs, limitsFor, listPackets } from './video-probe.ts';
+import type { ProbedStream } from './video-probe.ts';
 
 type Codec = 'h264' | 'hevc';
 const CODEC = {
@@ -28,7 +29,7 @@ const CODEC = {
   h264: { configBytes: 7, lengthAt: 4, header: Buffer.from([0x0c]), isSei: (b: Buffer) => (b[0]! & 0x1f) === 6 },
   hevc: { configBytes: 23, lengthAt: 21, header: Buffer.from([0x4c, 0x01]), isSei: (b: Buffer) => (b[0]! & 0x7e) === 78 || (b[0]! & 0x7e) === 80 },
 };
-/** runTool keeps at most this much stdout: a longer packet list may be cut, so we cannot trust it. */
+/** runTool keeps at most this much stdout: a longer listing may be cut, so we cannot trust it. */
 const MAX_STDOUT = 64 * 1024 * 1024;
 /** Real streams stay far below these averages; past them, the slow filter (under prlimit) takes over. */
 const NALS_PER_PACKET = 16;
@@ -39,48 +40,58 @@ const Streams = z.object({
   streams: z.array(z.object({ index: z.number(), codec_name: z.string().optional(), extradata: z.string().optional(), extradata_size: z.number().optional() })),
 });
 
-/** Overwrites every SEI unit of `streams` in `path` with filler; how many, or undefined when unsure. */
+/** ffprobe's streams and packets of the file (video-probe.ts listPackets), when the caller has them already. */
+export interface Listing {
+  streams: ProbedStream[];
+  /** Undefined when ffprobe was not sure of every packet. */
+  packets: unknown[] | undefined;
+}
+
+/**
+ * Overwrites every SEI unit of `streams` in `path` with filler; how many, or undefined when unsure.
+ * Without `listing`, ffprobe is run here (one run; a second one only for HEVC, for its hvcC).
+ */
 export async function scrubSeiInPlace(
-  path: string, streams: Array<{ index: number; codec: Codec }>, limits?: ToolLimits,
+  path: string, streams: Array<{ index: number; codec: Codec }>, listing?: Listing, limits?: ToolLimits,
 ): Promise<number | undefined> {
   if (streams.length === 0) return 0;
-  const lim = limits ?? { ...limitsFor(path, false), fileBytes: 0 };
-  const ffprobe = async (args: string[]): Promise<string | undefined> => {
-    const r = await runTool('ffprobe', ['-v', 'error', '-hide_banner', ...args, ...inputArgs('mov', path)], lim);
-    // Any complaint means ffprobe may have skipped or cut a sample that the remux will copy.
-    return r.code === 0 && r.stderr === '' && r.stdout.length < MAX_STDOUT ? r.stdout.toString('latin1') : undefined;
-  };
-  const [info, list] = await Promise.all([
-    ffprobe(['-of', 'json', '-show_streams', '-show_data', '-show_entries', 'stream=index,codec_name,extradata_size,extradata']),
-    ffprobe(['-select_streams', 'v', '-of', 'compact=p=0', '-show_entries', 'packet=stream_index,size,pos:packet_side_data=side_data_type']),
-  ]);
-  if (info === undefined || list === undefined) return undefined;
+  let l = listing;
+  if (l === undefined) {
+    const got = await listPackets(path, 'mov');
+    if (got === undefined) return undefined;
+    l = { streams: got.probe.streams, packets: got.packets };
+  }
+  if (l.packets === undefined) return undefined;
 
   const lengthSize = new Map<number, { codec: Codec; size: number }>();
-  let json: unknown;
-  try { json = JSON.parse(info); } catch { return undefined; }
-  const parsed = Streams.safeParse(json);
+  const hevc = streams.filter((s) => s.codec === 'hevc').map((s) => s.index);
+  const hvcc = hevc.length > 0 ? await hvccLengthSizes(path, hevc, limits ?? { ...limitsFor(path, false), fileBytes: 0 }) : new Map<number, number>();
+  if (hvcc === undefined) return undefined;
   for (const { index, codec } of streams) {
-    const s = parsed.success ? parsed.data.streams.find((x) => x.index === index) : undefined;
-    const hex = (s?.extradata ?? '').split('\n').map((l) => l.slice(10, 50).replace(/ /g, '')).join('');
-    const rec = Buffer.from(hex, 'hex');
-    const c = CODEC[codec];
-    if (s?.codec_name !== codec || rec.length !== s.extradata_size || rec.length < c.configBytes || rec[0] !== 1) return undefined;
-    const size = (rec[c.lengthAt]! & 3) + 1;
-    if (size === 3) return undefined; // not allowed by ISO 14496-15
+    const s = l.streams.find((x) => x.index === index);
+    if (s?.codec_name !== codec) return undefined;
+    let size: number | undefined;
+    if (codec === 'h264') {
+      // The H.264 decoder sets these only from an avcC it read whole (configurationVersion 1, at
+      // least 7 bytes, its SPS and PPS): is_avc, then the length size from byte 4. Annex B has none.
+      if (s.is_avc === 'true' && /^[124]$/.test(s.nal_length_size ?? '')) size = Number(s.nal_length_size);
+    } else {
+      size = hvcc.get(index);
+    }
+    if (size === undefined) return undefined;
     lengthSize.set(index, { codec, size });
   }
 
-  // Packets as [pos, size, stream index]; anything but a plain line (pos N/A, side data such as
+  // Packets as [pos, size, stream index]; anything but a plain entry (pos N/A, side data such as
   // new extradata that may change the length size mid-stream) leaves us unsure.
   const packets: Array<[number, number, number]> = [];
-  for (const line of list.split('\n')) {
-    const m = /^stream_index=(\d+)\|(.*)$/.exec(line);
-    if (!m) { if (line === '') continue; return undefined; }
-    if (!lengthSize.has(Number(m[1]))) continue;
-    const p = /^size=(\d+)\|pos=(\d+)$/.exec(m[2]!);
-    if (!p) return undefined;
-    packets.push([Number(p[2]), Number(p[1]), Number(m[1])]);
+  for (const e of l.packets) {
+    if (typeof e !== 'object' || e === null) return undefined;
+    const { stream_index: index, size, pos } = e as Record<string, unknown>;
+    if (typeof index !== 'number') return undefined;
+    if (!lengthSize.has(index)) continue;
+    if (Object.keys(e).length !== 3 || typeof size !== 'string' || typeof pos !== 'string' || !/^\d+$/.test(size) || !/^\d+$/.test(pos)) return undefined;
+    packets.push([Number(pos), Number(size), index]);
   }
   packets.sort((a, b) => a[0] - b[0]);
 
@@ -134,6 +145,34 @@ export async function scrubSeiInPlace(
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The NAL length size of each HEVC stream, from its hvcC as ffprobe prints it (ffprobe's HEVC decoder
+ * exports nothing like H.264's nal_length_size); undefined when any is missing or unexpected.
+ * A run of its own: -show_data cannot go with the packet list (it would hex-dump every packet).
+ */
+async function hvccLengthSizes(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, number> | undefined> {
+  const r = await runTool('ffprobe', ['-v', 'error', '-hide_banner', '-of', 'json', '-show_streams', '-show_data',
+    '-show_entries', 'stream=index,codec_name,extradata_size,extradata', ...inputArgs('mov', path)], lim);
+  // Any complaint means ffprobe may have read the file differently from the listing.
+  if (r.code !== 0 || r.stderr !== '' || r.stdout.length >= MAX_STDOUT) return undefined;
+  let json: unknown;
+  try { json = JSON.parse(r.stdout.toString('latin1')); } catch { return undefined; }
+  const parsed = Streams.safeParse(json);
+  if (!parsed.success) return undefined;
+  const out = new Map<number, number>();
+  const c = CODEC.hevc;
+  for (const index of indexes) {
+    const s = parsed.data.streams.find((x) => x.index === index);
+    const hex = (s?.extradata ?? '').split('\n').map((l) => l.slice(10, 50).replace(/ /g, '')).join('');
+    const rec = Buffer.from(hex, 'hex');
+    if (s?.codec_name !== 'hevc' || rec.length !== s.extradata_size || rec.length < c.configBytes || rec[0] !== 1) return undefined;
+    const size = (rec[c.lengthAt]! & 3) + 1;
+    if (size === 3) return undefined; // not allowed by ISO 14496-15
+    out.set(index, size);
+  }
+  return out;
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { scrubSeiInPlace } from '../../src/sanitize/video-sei-scrub.ts';
 import { stripHvccSei } from '../../src/sanitize/video-hvcc.ts';
-import { BITEXACT, NO_METADATA } from '../../src/sanitize/video-probe.ts';
+import { BITEXACT, NO_METADATA, listPackets, probe } from '../../src/sanitize/video-probe.ts';
+import { planRemux } from '../../src/sanitize/video-plan.ts';
 import { ffmpeg, run, truncate, workdir } from './media-fixtures.ts';
 import type { Workdir } from './media-fixtures.ts';
 
@@ -112,6 +113,31 @@ describe('SEI units in frames are overwritten by filler of the same length', () 
     assert.equal(framemd5(path, '0:a'), framemd5(original, '0:a'));
     assert.equal(framemd5(path), framemd5(original));
     assert.equal(readFileSync(path).length, readFileSync(original).length);
+  });
+});
+
+describe("the cleaner's path: one ffprobe run for the plan and the scrub", () => {
+  it('lists what probe() lists, and the plan blanks SEI with no filter even with AAC side data in the audio packets', async () => {
+    const original = encoded('plan-av.mp4', 'h264', 'nal-hrd=vbr:vbv-bufsize=500:vbv-maxrate=500', 2, ['-f', 'lavfi', '-i', 'sine=frequency=440', '-c:a', 'aac']);
+    const path = w.file('plan-av-scrub.mp4');
+    copyFileSync(original, path);
+    const listed = await listPackets(path, 'mp4');
+    assert.ok(listed?.packets, 'ffprobe listed every packet without a complaint');
+    assert.deepEqual(listed.probe, await probe(path, 'mp4'));
+    assert.ok(listed.packets.some((p) => JSON.stringify(p).includes('side_data')), 'the fixture has packet side data (AAC skip samples)');
+    const plan = await planRemux(path, { ext: 'mp4' } as Parameters<typeof planRemux>[1]);
+    assert.equal(plan.removed.sei, count(frameNalTypes(original), [6]));
+    assert.equal(plan.args.some((a) => a.startsWith('-bsf')), false);
+    assert.equal(has(path, 'x264 - core'), false);
+  });
+
+  it('a listing ffprobe was unsure of is not used', async () => {
+    const path = encoded('unsure.mp4', 'h264', '');
+    const listed = await listPackets(path, 'mp4');
+    assert.ok(listed);
+    const bytes = readFileSync(path);
+    assert.equal(await scrubSeiInPlace(path, [{ index: 0, codec: 'h264' }], { streams: listed.probe.streams, packets: undefined }), undefined);
+    assert.ok(readFileSync(path).equals(bytes));
   });
 });
 
