@@ -15,8 +15,9 @@
  * The vault's name is removed after delivery; the inbox's name keeps the file.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, constants, createWriteStream, fsync, futimesSync, linkSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import { copyFile, readdir, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { dayOf } from '../crypto/seal.ts';
@@ -24,8 +25,15 @@ import { TIP_ID, type Vault } from '../vault/vault.ts';
 import { DirSync } from '../vault/dir-sync.ts';
 import type { TipJob } from '../queue/tips.ts';
 
+/*
+ * Names are made, linked, renamed and checked with synchronous calls: each takes microseconds in the
+ * page cache, where the promise API's thread-pool round trip costs ~80 µs of CPU and a context switch
+ * (BENCHMARKS.md, round 5). Only fsyncs and copies, which wait on the disk, leave the event loop.
+ */
+const fsyncFd = promisify(fsync);
+
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 export class VaultMismatch extends Error {}
@@ -41,7 +49,7 @@ const TRASH = /^\.trash-[a-f0-9]+$/;
 async function discard(inboxDir: string, name: string): Promise<boolean> {
   const trash = join(inboxDir, `.trash-${randomBytes(8).toString('hex')}`);
   try {
-    await rename(join(inboxDir, name), trash);
+    renameSync(join(inboxDir, name), trash);
   } catch {
     return false;
   }
@@ -97,12 +105,12 @@ function inboxSync(inboxDir: string): DirSync {
 
 /** A file's (or folder's) times set to the day, then fsynced, in one open. */
 async function stampAndSync(path: string, day: Date): Promise<void> {
-  const fh = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
-    await fh.utimes(day, day);
-    await fh.sync();
+    futimesSync(fd, day, day);
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -137,7 +145,7 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
   const name = `.staging-${job.tipId}-${randomBytes(8).toString('hex')}`;
   const staging = join(inboxDir, name);
   if (opts.retry) await discardStagings(inboxDir, job.tipId);
-  await mkdir(staging, { mode: 0o700 });
+  mkdirSync(staging, { mode: 0o700 });
   try {
     const day = dayOf(new Date());
     let linking = local !== undefined;
@@ -145,7 +153,7 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
       const path = join(staging, f.name);
       if (linking) {
         try {
-          await link(local!(f.name), path);
+          linkSync(local!(f.name), path);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code ?? '';
           if (code === 'ENOENT') throw new VaultMismatch(`sealed file ${f.name} is missing`);
@@ -155,14 +163,14 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
         if (linking) {
           // The vault's file, already fsynced and stamped with the day it arrived: only its kind and
           // size are checked, and the staging folder's fsync below makes the new name durable.
-          const st = await stat(path);
+          const st = statSync(path);
           if (!st.isFile() || st.size !== f.size) throw new VaultMismatch(`sealed file ${f.name} is not a whole file`);
           continue;
         }
       }
       if (local) await copyFile(local(f.name), path, constants.COPYFILE_EXCL);
       else await pipeline(vault.open(job.tipId, f.name), createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
-      if ((await stat(path)).size !== f.size) throw new VaultMismatch(`copy of ${f.name} is truncated`);
+      if (statSync(path).size !== f.size) throw new VaultMismatch(`copy of ${f.name} is truncated`);
       await stampAndSync(path, day);
     }
     // A folder renamed into another keeps its times (ext4, xfs, tmpfs), so they are set here, where
@@ -171,7 +179,7 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
     try {
       // Fails with ENOTEMPTY/EEXIST when a concurrent attempt delivered first; ENOENT when another
       // attempt discarded our staging. Neither leaves a mixed or half tip in the inbox.
-      await rename(staging, final);
+      renameSync(staging, final);
     } catch (e) {
       if (!(await exists(final))) throw e;
       await discard(inboxDir, name);

@@ -11,11 +11,15 @@
  * arrived meanwhile. Each caller's promise settles only after an fsync that began after its call
  * returned success (or failed: then every caller sharing it gets the error).
  */
-import { open } from 'node:fs/promises';
+import { closeSync, fsync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
 
+const fsyncFd = promisify(fsync);
+
+/** Only the fsync leaves the event loop: opening and closing take microseconds (fs-vault.ts). */
 export async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
+  const fd = openSync(path, 'r');
+  try { await fsyncFd(fd); } finally { closeSync(fd); }
 }
 
 export class DirSync {

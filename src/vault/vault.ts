@@ -16,6 +16,8 @@ export interface SealedFile {
 
 export interface TipDraft {
   put(name: string, sealed: Readable): Promise<SealedFile>;
+  /** A small sealed payload held whole in memory (the manifest): one write, no stream. */
+  putBytes(name: string, sealed: Uint8Array): Promise<SealedFile>;
   /**
    * For a sealer that writes by itself (gpg): `write` gets an open, empty file descriptor and
    * resolves when it has written the whole sealed file there, so the bytes never pass through our
