@@ -39,7 +39,8 @@ const slots = sealSlots;
  */
 export const SEAL_CHUNK_BYTES = 256 * 1024;
 
-const CONFIG = {
+/** The settings every seal uses (seal-thread.ts passes them to its thread). */
+export const SEAL_CONFIG = {
   aeadProtect: false,
   preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
   preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
@@ -150,7 +151,7 @@ export async function sealUnlimited(plaintext: Readable, keys: openpgp.PublicKey
     filename,
     date: dayOf(new Date()),
   });
-  const sealed = (await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG })) as ReadableStream<Uint8Array>;
+  const sealed = (await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: SEAL_CONFIG })) as ReadableStream<Uint8Array>;
   return pullReadable(sealed, chunkBytes);
 }
 
@@ -168,5 +169,5 @@ export async function seal(plaintext: Readable, keys: openpgp.PublicKey[], filen
 /** Small payloads (the manifest) sealed in one piece. */
 export async function sealBytes(data: Uint8Array, keys: openpgp.PublicKey[], filename: string): Promise<Uint8Array> {
   const message = await openpgp.createMessage({ binary: data, format: 'binary', filename, date: dayOf(new Date()) });
-  return openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: CONFIG });
+  return openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: SEAL_CONFIG });
 }

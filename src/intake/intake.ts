@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { loadKeyring, KeyringError, type Keyring } from '../crypto/keyring.ts';
 import { disposeGpgSealer, prepareGpgSealer, type GpgSealer } from '../crypto/seal-gpg.ts';
+import { SealThread } from '../crypto/seal-thread.ts';
 import { ensureDemoKey } from '../crypto/demo-key.ts';
 import { prepareScratch } from '../sanitize/scratch.ts';
 import { FsVault } from '../vault/fs-vault.ts';
@@ -86,11 +87,13 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
     powBaseCounter: config.POW_BASE_COUNTER,
   });
   const inFlight = new BytesInFlight(config.BYTES_IN_FLIGHT_MAX);
+  const manifests = new SealThread(keyring.keys);
   const app = createApp({
     config, log, keyring, vault, scratch, queue, redisReady, gate, inFlight,
     limits: { maxNoteChars: config.MAX_NOTE_CHARS, maxLinks: config.MAX_LINKS },
     sealThreads: config.SEAL_THREADS,
     gpg,
+    manifests,
   });
   return {
     app,
@@ -104,6 +107,7 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
       await queue.close().catch(() => {});
       probe.disconnect();
       disposeGpgSealer(gpg);
+      await manifests.close();
     },
   };
 }

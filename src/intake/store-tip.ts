@@ -6,13 +6,13 @@
  */
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Keyring } from '../crypto/keyring.ts';
 import { seal, sealBytes } from '../crypto/seal.ts';
 import { sealFile } from '../crypto/seal-pool.ts';
 import { sealWithGpg, sealWithGpgToFd, type GpgSealer } from '../crypto/seal-gpg.ts';
+import type { SealThread } from '../crypto/seal-thread.ts';
 import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
 import type { Kind, Scratch, Sniffed } from '../sanitize/types.ts';
@@ -36,6 +36,8 @@ export interface TipStore {
   sealThreads?: boolean;
   /** Seals streamed videos with gpg when set (BULK_SEALER, src/crypto/seal-gpg.ts). */
   gpg?: GpgSealer;
+  /** Seals manifests off the event loop (seal-thread.ts); without it they are sealed here. */
+  manifests?: SealThread;
 }
 
 export interface StoredTip {
@@ -141,7 +143,8 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
       files: entries,
     };
     const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
-    sealed.push(await draft.put(MANIFEST_NAME, Readable.from([await sealBytes(bytes, store.keyring.keys, 'manifest.json')])));
+    const sealedManifest = store.manifests ? await store.manifests.seal(bytes, 'manifest.json') : await sealBytes(bytes, store.keyring.keys, 'manifest.json');
+    sealed.push(await draft.putBytes(MANIFEST_NAME, sealedManifest));
     await draft.commit();
     return { tipId, receipt, sealed, files: entries.length };
   } catch (e) {
