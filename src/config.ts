@@ -44,6 +44,11 @@ const schema = z.object({
    * start-up check (src/crypto/seal-gpg.ts), else openpgp.js. Notes and photos always use openpgp.js.
    */
   BULK_SEALER: z.enum(['auto', 'gpg', 'openpgp']).default('auto'),
+  /**
+   * The editorial worker's CPU niceness (0–19): tipsters first. Under a burst the worker yields the
+   * cores to the intake and its queue absorbs the difference; it catches up when the burst ends.
+   */
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   /** Resumable uploads in progress, encrypted under keys held only in memory; emptied at start. */
   PARTIALS_DIR: z.string().default('./partials'),

@@ -1,4 +1,7 @@
 /** Starts the editorial worker alone, against REDIS_URL. */
+import { existsSync, readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import type { Logger } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createLog } from '../src/log.ts';
 import { startEditorialWorker } from './editorial.ts';
@@ -23,9 +26,25 @@ function die(): never {
   throw new Error('unreachable');
 }
 
+/**
+ * Tipsters first: a tipster waits on the intake, while a delivery a few seconds later harms no one
+ * (BENCHMARKS.md, round 5). On Linux niceness belongs to each thread, and the runtime has made its
+ * threads (libuv's pool, which runs our fsyncs; V8's helpers) before this line runs, so each is
+ * lowered by its id; threads made later inherit it.
+ */
+function lowerPriority(nice: number, log: Logger): void {
+  try {
+    const tids = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').map(Number) : [0];
+    for (const tid of tids) setPriority(tid, nice);
+  } catch {
+    log.warn({ nice }, 'could not lower the worker\'s CPU priority');
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLog(config.LOG_LEVEL, 'worker');
+  lowerPriority(config.WORKER_NICE, log);
   const worker = await startEditorialWorker(config, log);
   let stopping = false;
   const stop = () => {
