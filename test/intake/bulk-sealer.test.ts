@@ -1,0 +1,34 @@
+/**
+ * BULK_SEALER=gpg is an operator's promise that videos are sealed by gpg: on a machine without gpg
+ * the intake must refuse to start, naming the setting and the reason, rather than fall back quietly.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeEditor, writeKey } from '../support/gpg.ts';
+
+test('BULK_SEALER=gpg on a machine without gpg: the intake does not start, and says why', () => {
+  const root = mkdtempSync(join(tmpdir(), 'buzon-bulk-'));
+  try {
+    mkdirSync(join(root, 'keys'));
+    writeKey(join(root, 'keys'), 'editor.asc', makeEditor('cv25519').publicKey);
+    const homesBefore = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('buzon-gnupg-')));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/intake/main.ts'], {
+      // No gpg on this PATH: the start-up check cannot run it.
+      env: { PATH: '/nonexistent', HOME: root, NODE_ENV: 'test', BULK_SEALER: 'gpg', KEYS_DIR: join(root, 'keys'), REDIS_URL: 'redis://127.0.0.1:1',
+        UPLOADS_DIR: join(root, 'uploads'), SCRATCH_DIR: '/dev/shm', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /BULK_SEALER=gpg, but gpg is not installed/);
+    assert.equal(existsSync(join(root, 'uploads')), false, 'nothing was set up before the refusal');
+    const left = readdirSync(tmpdir()).filter((n) => n.startsWith('buzon-gnupg-') && !homesBefore.has(n));
+    assert.deepEqual(left, [], 'no gpg home left behind');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
