@@ -92,7 +92,7 @@ export function makeEditors(root: string): Editors {
   const gnupgHome = mkdtempSync(join(tmpdir(), 'buzon-bench-gpg-'));
   editors.forEach((e, i) => {
     writeFileSync(join(keysDir, `editor-${i}.asc`), e.publicKey);
-    spawnSync('gpg', ['--homedir', gnupgHome, '--batch', '--import'], { input: e.publicKey, stdio: ['pipe', 'ignore', 'ignore'] });
+    spawnSync('gpg', ['--homedir', gnupgHome, '--batch', '--no-autostart', '--import'], { input: e.publicKey, stdio: ['pipe', 'ignore', 'ignore'] });
   });
   return { keysDir, gnupgHome, recipients: editors.map((e) => e.email), editors };
 }
@@ -100,7 +100,7 @@ export function makeEditors(root: string): Editors {
 /** Wall seconds of `gpg -z 0 --encrypt` of `input` to every editor, written to `output`. */
 export function gpgEncryptSeconds(ed: Editors, input: string, output: string): number {
   const t0 = performance.now();
-  const r = spawnSync('gpg', ['--homedir', ed.gnupgHome, '--batch', '--yes', '--trust-model', 'always', '-z', '0',
+  const r = spawnSync('gpg', ['--homedir', ed.gnupgHome, '--batch', '--no-autostart', '--yes', '--trust-model', 'always', '-z', '0',
     ...ed.recipients.flatMap((r) => ['-r', r]), '-o', output, '--encrypt', input], { stdio: 'ignore' });
   const s = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error('gpg --encrypt failed');
