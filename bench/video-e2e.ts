@@ -4,7 +4,7 @@
  * node process of the service, which is started fresh for each size so each peak is that size's.
  * Env: VIDEO_SIZES_MIB (default "100,1024,2048"), BENCH_RUNS (default 3).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,5 +70,9 @@ try {
     }
   }
 } finally {
+  // The baseline's gpg starts an agent in its home: stop it and remove the home, or every run of
+  // this bench leaves both behind (they were piling up in /tmp, each agent a live process).
+  spawnSync('gpgconf', ['--homedir', ed.gnupgHome, '--kill', 'gpg-agent'], { stdio: 'ignore' });
+  rmSync(ed.gnupgHome, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 }
