@@ -8,7 +8,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm install --no-save tsx
 COPY . .
-ENV NODE_ENV=production HOST=0.0.0.0 SCRATCH_DIR=/dev/shm/buzon
+# NODE_OPTIONS: smaller young generation, as scripts/start.sh sets it (BENCHMARKS.md, round 5).
+ENV NODE_ENV=production HOST=0.0.0.0 SCRATCH_DIR=/dev/shm/buzon NODE_OPTIONS=--max-semi-space-size=4
 USER node
 EXPOSE 8080
 CMD ["npx", "tsx", "src/intake/main.ts"]

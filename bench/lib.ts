@@ -125,9 +125,11 @@ export interface Service {
  * since Node 20 refuses --cpu-prof in NODE_OPTIONS; profiles are written when the process stops.
  */
 function spawnRole(script: string, env: Record<string, string>): ChildProcess {
-  const opts = { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] as const };
+  // The same V8 option scripts/start.sh sets; BENCH_NODE_OPTIONS replaces it for an A/B.
+  const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=4';
+  const opts = { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] as const };
   const prof = process.env.BENCH_PROFILE_DIR;
-  if (prof) return spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${prof}`, '--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (prof) return spawn(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${prof}`, '--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
   return spawn('npx', ['tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
