@@ -19,6 +19,9 @@ export function createScratch(dir: string): Scratch {
   };
 }
 
+/** Names createScratch makes, and what tools derive from them (pdftoppm's `<name>-1.png`). */
+const OURS = /^[0-9a-f]{24}([.-]|$)/;
+
 /** The filesystem type of the mount that holds `dir`, read from /proc/self/mounts. */
 export function filesystemOf(dir: string): string {
   const target = resolve(dir);
@@ -34,7 +37,11 @@ export function filesystemOf(dir: string): string {
   return best.type;
 }
 
-/** Make the folder, check it is RAM-backed, and empty it of anything a crash left behind. */
+/**
+ * Make the folder, check it is RAM-backed, and remove what a crash of ours left in it. Only names we
+ * make are removed: SCRATCH_DIR set to a shared folder (/dev/shm itself) once emptied all of it,
+ * other programs' files included.
+ */
 export function prepareScratch(dir: string, allowDisk: boolean): Scratch {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const fs = filesystemOf(dir);
@@ -44,6 +51,6 @@ export function prepareScratch(dir: string, allowDisk: boolean): Scratch {
         'Point SCRATCH_DIR at a tmpfs (such as /dev/shm/buzon), or set SCRATCH_ALLOW_DISK=1 if the disk is encrypted and you accept the risk.',
     );
   }
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir)) if (OURS.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
   return createScratch(dir);
 }

@@ -12,6 +12,7 @@ import { makeEditor, writeKey } from '../support/gpg.ts';
 
 test('BULK_SEALER=gpg on a machine without gpg: the intake does not start, and says why', () => {
   const root = mkdtempSync(join(tmpdir(), 'buzon-bulk-'));
+  const scratch = mkdtempSync('/dev/shm/buzon-bulk-');
   try {
     mkdirSync(join(root, 'keys'));
     writeKey(join(root, 'keys'), 'editor.asc', makeEditor('cv25519').publicKey);
@@ -19,7 +20,7 @@ test('BULK_SEALER=gpg on a machine without gpg: the intake does not start, and s
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/intake/main.ts'], {
       // No gpg on this PATH: the start-up check cannot run it.
       env: { PATH: '/nonexistent', HOME: root, NODE_ENV: 'test', BULK_SEALER: 'gpg', KEYS_DIR: join(root, 'keys'), REDIS_URL: 'redis://127.0.0.1:1',
-        UPLOADS_DIR: join(root, 'uploads'), SCRATCH_DIR: '/dev/shm', PORT: '0' },
+        UPLOADS_DIR: join(root, 'uploads'), SCRATCH_DIR: scratch, PORT: '0' },
       encoding: 'utf8',
       timeout: 30_000,
     });
@@ -30,5 +31,6 @@ test('BULK_SEALER=gpg on a machine without gpg: the intake does not start, and s
     assert.deepEqual(left, [], 'no gpg home left behind');
   } finally {
     rmSync(root, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 });
