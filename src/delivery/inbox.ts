@@ -114,6 +114,26 @@ async function stampAndSync(path: string, day: Date): Promise<void> {
   }
 }
 
+/**
+ * Hard-links the vault's file into staging. True when linked; false when links cannot work here
+ * (the caller copies this file and the rest). The vault's file was fsynced and stamped with the day
+ * before the tip was acknowledged, so only its kind and size are checked, and the staging folder's
+ * fsync makes the new name durable.
+ */
+function tryLink(from: string, to: string, f: { name: string; size: number }): boolean {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ENOENT') throw new VaultMismatch(`sealed file ${f.name} is missing`);
+    if (NO_LINK.has(code)) return false;
+    throw e;
+  }
+  const st = statSync(to);
+  if (!st.isFile() || st.size !== f.size) throw new VaultMismatch(`sealed file ${f.name} is not a whole file`);
+  return true;
+}
+
 export interface DeliverOptions {
   /**
    * Another attempt at this tip may have run before (a retry, a stalled job): its staging folder, if
@@ -151,23 +171,8 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
     let linking = local !== undefined;
     for (const f of job.files) {
       const path = join(staging, f.name);
-      if (linking) {
-        try {
-          linkSync(local!(f.name), path);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code ?? '';
-          if (code === 'ENOENT') throw new VaultMismatch(`sealed file ${f.name} is missing`);
-          if (!NO_LINK.has(code)) throw e;
-          linking = false;
-        }
-        if (linking) {
-          // The vault's file, already fsynced and stamped with the day it arrived: only its kind and
-          // size are checked, and the staging folder's fsync below makes the new name durable.
-          const st = statSync(path);
-          if (!st.isFile() || st.size !== f.size) throw new VaultMismatch(`sealed file ${f.name} is not a whole file`);
-          continue;
-        }
-      }
+      if (linking && tryLink(local!(f.name), path, f)) continue;
+      linking = false;
       if (local) await copyFile(local(f.name), path, constants.COPYFILE_EXCL);
       else await pipeline(vault.open(job.tipId, f.name), createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
       if (statSync(path).size !== f.size) throw new VaultMismatch(`copy of ${f.name} is truncated`);
