@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # npm run bench: every figure of BENCHMARKS.md, each with its baseline measured in the same run.
 # Loopback only; every load is bounded in count and time. Takes about 15-25 minutes on 2 cores.
-# Knobs: BENCH_RUNS, VIDEO_SIZES_MIB, SEAL_MIB, NOTES_SECONDS, CONCURRENT_UPLOADS, DRAIN_TIPS, PHOTOS.
-# One figure only: bash bench/run.sh seal|video|concurrent|notes|drain|photos
+# Knobs: BENCH_RUNS, VIDEO_SIZES_MIB, SEAL_MIB, NOTES_SECONDS, CONCURRENT_UPLOADS, DRAIN_TIPS, PHOTOS,
+# SMALL_SEALS, BENCH_NODE_OPTIONS (replaces the service's NODE_OPTIONS, for an A/B).
+# One figure only: bash bench/run.sh seal|seal-small|video|concurrent|notes|drain|photos
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test >&2
@@ -10,11 +11,12 @@ command -v curl >/dev/null || { echo "bench: curl is needed (apt-get install cur
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM, kernel $(uname -r)"
 echo "tools: node $(node --version), $(gpg --version | head -1), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), $(redis-server --version | cut -d' ' -f1-3), mat2 $(mat2 --version 2>/dev/null | head -1)"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-all=(seal video concurrent notes drain photos)
+all=(seal seal-small video concurrent notes drain photos)
 [ $# -gt 0 ] && all=("$@")
 for b in "${all[@]}"; do
   case $b in
     seal) script=bench/seal.ts ;;
+    seal-small) script=bench/seal-small.ts ;;
     video) script=bench/video-e2e.ts ;;
     concurrent) script=bench/concurrent.ts ;;
     notes) script=bench/notes.ts ;;
