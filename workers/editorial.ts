@@ -16,7 +16,9 @@ import { deliverToInbox, sweepInbox } from '../src/delivery/inbox.ts';
  * lapsed and a stalled check has seen it. BullMQ's defaults (30 s lock, 30 s check) leave a tip
  * waiting up to a minute; 10 s and 5 s bring that under 15 s. The cost is that a worker whose event
  * loop stalls for more than 10 s loses its lock and the tip is worked on twice, which delivery
- * tolerates (see src/delivery/inbox.ts). Deliveries are hard links or kernel copies: the loop never blocks.
+ * tolerates (see src/delivery/inbox.ts). Deliveries are hard links or kernel copies, and their metadata
+ * calls take microseconds on a local disk; an inbox on a filesystem that hangs would stall the loop
+ * past the lock, and the tip would be delivered by the next attempt.
  */
 const LOCK_MS = 10_000;
 const STALLED_CHECK_MS = 5_000;
