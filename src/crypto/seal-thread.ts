@@ -31,7 +31,9 @@ parentPort.on('message', async ({ id, data, filename, date }) => {
     const { openpgp, keys } = await ready;
     const message = await openpgp.createMessage({ binary: data, format: 'binary', filename, date: new Date(date) });
     const sealed = await openpgp.encrypt({ message, encryptionKeys: keys, format: 'binary', config: workerData.config });
-    parentPort.postMessage({ id, sealed }, [sealed.buffer]);
+    // Moved, not copied, when the message owns its whole buffer; a view into a shared one is copied.
+    const whole = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
+    parentPort.postMessage({ id, sealed }, whole ? [sealed.buffer] : []);
   } catch (e) {
     parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
   }
