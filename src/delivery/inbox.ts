@@ -32,7 +32,7 @@ import type { TipJob } from '../queue/tips.ts';
  */
 const fsyncFd = promisify(fsync);
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
@@ -83,7 +83,7 @@ export async function sweepInbox(vault: Vault, inboxDir: string): Promise<number
     }
     const tipId = STAGING.exec(name)?.[1];
     if (tipId === undefined) continue;
-    if (pending.has(tipId) && !(await exists(join(inboxDir, tipId)))) continue;
+    if (pending.has(tipId) && !exists(join(inboxDir, tipId))) continue;
     if (await discard(inboxDir, name)) removed++;
   }
   return removed;
@@ -148,7 +148,7 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
   if (!TIP_ID.test(job.tipId)) throw new VaultMismatch('bad tip id');
   const final = join(inboxDir, job.tipId);
   const names = job.files.map((f) => f.name);
-  if (await exists(final)) {
+  if (exists(final)) {
     await discardStagings(inboxDir, job.tipId);
     await vault.remove(job.tipId, names);
     return 'already';
@@ -186,7 +186,7 @@ export async function deliverToInbox(vault: Vault, inboxDir: string, job: TipJob
       // attempt discarded our staging. Neither leaves a mixed or half tip in the inbox.
       renameSync(staging, final);
     } catch (e) {
-      if (!(await exists(final))) throw e;
+      if (!exists(final)) throw e;
       await discard(inboxDir, name);
       await vault.remove(job.tipId, names);
       return 'already';
