@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { runTool } from './subprocess.ts';
 import type { ToolLimits } from './subprocess.ts';
 import { inputArgs, limitsFor, listPackets } from './video-probe.ts';
+import { hvccLengthsFromMoov } from './video-hvcc-length.ts';
 import type { ProbedStream } from './video-probe.ts';
 
 type Codec = 'h264' | 'hevc';
@@ -49,7 +50,8 @@ export interface Listing {
 
 /**
  * Overwrites every SEI unit of `streams` in `path` with filler; how many, or undefined when unsure.
- * Without `listing`, ffprobe is run here (one run; a second one only for HEVC, for its hvcC).
+ * Without `listing`, ffprobe is run here (one run; for HEVC, a second one only when the file's own
+ * hvcC records cannot be matched to ffprobe's streams: video-hvcc-length.ts).
  */
 export async function scrubSeiInPlace(
   path: string, streams: Array<{ index: number; codec: Codec }>, listing?: Listing, limits?: ToolLimits,
@@ -65,7 +67,9 @@ export async function scrubSeiInPlace(
 
   const lengthSize = new Map<number, { codec: Codec; size: number }>();
   const hevc = streams.filter((s) => s.codec === 'hevc').map((s) => s.index);
-  const hvcc = hevc.length > 0 ? await hvccLengthSizes(path, hevc, limits ?? { ...limitsFor(path, false), fileBytes: 0 }) : new Map<number, number>();
+  // From the file's own moov when it matches ffprobe's streams; else a second ffprobe run.
+  const hvcc = hevc.length === 0 ? new Map<number, number>()
+    : hvccLengthsFromMoov(path, l.streams, hevc) ?? await hvccLengthSizes(path, hevc, limits ?? { ...limitsFor(path, false), fileBytes: 0 });
   if (hvcc === undefined) return undefined;
   for (const { index, codec } of streams) {
     const s = l.streams.find((x) => x.index === index);
@@ -151,8 +155,9 @@ export async function scrubSeiInPlace(
  * The NAL length size of each HEVC stream, from its hvcC as ffprobe prints it (ffprobe's HEVC decoder
  * exports nothing like H.264's nal_length_size); undefined when any is missing or unexpected.
  * A run of its own: -show_data cannot go with the packet list (it would hex-dump every packet).
+ * What hvccLengthsFromMoov falls back on; exported for its test.
  */
-async function hvccLengthSizes(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, number> | undefined> {
+export async function hvccLengthSizes(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, number> | undefined> {
   const r = await runTool('ffprobe', ['-v', 'error', '-hide_banner', '-of', 'json', '-show_streams', '-show_data',
     '-show_entries', 'stream=index,codec_name,extradata_size,extradata', ...inputArgs('mov', path)], lim);
   // Any complaint means ffprobe may have read the file differently from the listing.
