@@ -3,14 +3,14 @@
  * port, and a recorder for every request the browser makes and every cookie it is offered, so each
  * test can prove the page talked to its own origin only and left nothing behind.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startService, type TestService } from '../support/service.ts';
 import { makeEditor, writeKey, type GpgEditor } from '../support/gpg.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 
@@ -22,10 +22,10 @@ export interface Site {
   stop(): Promise<void>;
 }
 
-/** A whole Buzón with one gpg-made editor key, listening on 127.0.0.1. */
+/** A whole Buzón with one gpg-made editor key, listening on 127.0.0.1; stop() removes its folders and the key's. */
 export async function startSite(env: Record<string, string> = {}): Promise<Site> {
   const editor = makeEditor('cv25519');
-  const root = mkdtempSync(join(tmpdir(), 'buzon-browser-'));
+  const root = tempDir('buzon-browser-');
   mkdirSync(join(root, 'keys'));
   writeKey(join(root, 'keys'), 'editor.asc', editor.publicKey);
   const svc = await startService({ root, env: { PARTIALS_DIR: join(root, 'partials'), ...env } });
@@ -38,6 +38,7 @@ export async function startSite(env: Record<string, string> = {}): Promise<Site>
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await svc.stop();
+      removeDirs(editor.home);
     },
   };
 }

@@ -4,21 +4,21 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { dirtyJpeg } from '../support/fixtures.ts';
 import { gpgDecrypt } from '../support/gpg.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 import { waitForInbox } from '../support/wait.ts';
 import { axeViolations, foreignRequests, launchChromium, recordedContext, startSite, type Site } from './harness.ts';
 import { startCutProxy } from './cut-proxy.ts';
 
 let site: Site;
 let browser: Browser;
-const work = mkdtempSync(join(tmpdir(), 'buzon-js-'));
+const work = tempDir('buzon-js-');
 
 before(async () => {
   site = await startSite();
@@ -27,6 +27,7 @@ before(async () => {
 after(async () => {
   await browser.close();
   await site.stop();
+  removeDirs(work);
 });
 
 /** A photo of noise, which JPEG cannot squeeze: a few megabytes, so an upload takes many packets. */

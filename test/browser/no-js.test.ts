@@ -3,18 +3,17 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { dirtyJpeg } from '../support/fixtures.ts';
 import { gpgDecrypt } from '../support/gpg.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 import { waitForInbox } from '../support/wait.ts';
 import { axeViolations, describeViolations, foreignRequests, launchChromium, recordedContext, startSite, type Site } from './harness.ts';
 
 let site: Site;
 let browser: Browser;
-const work = mkdtempSync(join(tmpdir(), 'buzon-nojs-'));
+const work = tempDir('buzon-nojs-');
 
 before(async () => {
   site = await startSite();
@@ -23,6 +22,7 @@ before(async () => {
 after(async () => {
   await browser.close();
   await site.stop();
+  removeDirs(work);
 });
 
 test('with JavaScript off, a note, two links and a photo reach the inbox and open in gpg; only our origin is contacted and no cookie is set', async () => {

@@ -7,18 +7,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { dirtyJpeg } from '../support/fixtures.ts';
 import { gpgDecrypt } from '../support/gpg.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 import { waitForInbox } from '../support/wait.ts';
 import { SCREENSHOTS, axeViolations, describeViolations, foreignRequests, launchChromium, recordedContext, startSite, type Site } from './harness.ts';
 
 let proofOnly: Site;
 let browser: Browser;
-const work = mkdtempSync(join(tmpdir(), 'buzon-proof-'));
+const work = tempDir('buzon-proof-');
 
 before(async () => {
   // Only the proof lane is open; the work is the production default. (One service per file: the
@@ -29,6 +29,7 @@ before(async () => {
 after(async () => {
   await browser.close();
   await proofOnly.stop();
+  removeDirs(work);
 });
 
 interface Proof {

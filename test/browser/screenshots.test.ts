@@ -4,9 +4,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { dirtyJpeg } from '../support/fixtures.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 import { SCREENSHOTS, launchChromium, recordedContext, startSite, type Site } from './harness.ts';
 
 let site: Site;
@@ -44,10 +46,9 @@ for (const lang of ['es', 'en'] as const) {
 }
 
 for (const lang of ['es', 'en'] as const) {
-  test(`screenshot of the form with JavaScript on and files chosen, one refused before upload (${lang}, 360 px)`, async () => {
-    const { dirtyJpeg } = await import('../support/fixtures.ts');
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'buzon-shot-'));
+  test(`screenshot of the form with JavaScript on and files chosen, one refused before upload (${lang}, 360 px)`, async (t) => {
+    const dir = tempDir('buzon-shot-');
+    t.after(() => removeDirs(dir));
     const txt = join(dir, 'notas.txt');
     writeFileSync(txt, 'texto');
     const rec = await recordedContext(browser, { javaScriptEnabled: true, width: 360 });

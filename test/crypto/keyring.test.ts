@@ -1,25 +1,41 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKeyring, KeyringError } from '../../src/crypto/keyring.ts';
 import { gpg, makeEditor, writeKey } from '../support/gpg.ts';
+import { gpgHome, removeDirs, tempDir } from '../support/cleanup.ts';
+
+// The folders and gpg homes of this file's tests, removed (gpg-agents stopped) once they are done.
+const root = tempDir('buzon-keys-');
+const homes: string[] = [];
+after(() => removeDirs(root, ...homes));
 
 function keysDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'buzon-keys-'));
-  return d;
+  return mkdtempSync(join(root, 'keys-'));
+}
+
+function tempHome(): string {
+  const home = gpgHome();
+  homes.push(home);
+  return home;
+}
+
+function tempEditor(algo: 'rsa3072' | 'cv25519') {
+  const editor = makeEditor(algo);
+  homes.push(editor.home);
+  return editor;
 }
 
 test('a keys folder with a secret key is refused, naming the file', async () => {
   const dir = keysDir();
-  writeKey(dir, 'ana.asc', makeEditor('cv25519').secretKey);
+  writeKey(dir, 'ana.asc', tempEditor('cv25519').secretKey);
   await assert.rejects(loadKeyring(dir), (e: Error) => e instanceof KeyringError && /ana\.asc: holds a secret key/.test(e.message));
 });
 
 test('an expired key is refused, naming the file and the date', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
+  const home = tempHome();
   gpg(home, ['--faked-system-time', '20200101T000000', '--passphrase', '', '--quick-gen-key', 'old@example.org', 'ed25519', 'sign,cert', '1d']);
   const fpr = gpg(home, ['--with-colons', '--list-keys']).toString().split('\n').find((l) => l.startsWith('fpr'))!.split(':')[9]!;
   gpg(home, ['--faked-system-time', '20200101T000000', '--passphrase', '', '--quick-add-key', fpr, 'cv25519', 'encr', '1d']);
@@ -29,7 +45,7 @@ test('an expired key is refused, naming the file and the date', async () => {
 });
 
 test('a signing-only key is refused: no editor could ever decrypt', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
+  const home = tempHome();
   gpg(home, ['--passphrase', '', '--quick-gen-key', 'signer@example.org', 'ed25519', 'sign', '0']);
   const dir = keysDir();
   writeKey(dir, 'signer.asc', gpg(home, ['--armor', '--export']).toString());
@@ -37,7 +53,7 @@ test('a signing-only key is refused: no editor could ever decrypt', async () => 
 });
 
 test('a revoked key is refused', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
+  const home = tempHome();
   gpg(home, ['--passphrase', '', '--quick-gen-key', 'gone@example.org', 'rsa2048', 'default', '0']);
   const rev = readdirSync(join(home, 'openpgp-revocs.d'))[0]!;
   const cert = execFileSync('sed', ['s/^:-----/-----/', join(home, 'openpgp-revocs.d', rev)]);
@@ -59,8 +75,8 @@ test('garbage in a .asc file is refused, naming the file', async () => {
 
 test('RSA and Curve25519 keys made by gpg are accepted and fingerprints reported', async () => {
   const dir = keysDir();
-  const a = makeEditor('rsa3072');
-  const b = makeEditor('cv25519');
+  const a = tempEditor('rsa3072');
+  const b = tempEditor('cv25519');
   writeKey(dir, 'a.asc', a.publicKey);
   writeKey(dir, 'b.asc', b.publicKey);
   const ring = await loadKeyring(dir);
@@ -70,17 +86,22 @@ test('RSA and Curve25519 keys made by gpg are accepted and fingerprints reported
 });
 
 function startIntake(env: Record<string, string>): { code: number | null; stderr: string } {
-  const r = spawnSync('npx', ['tsx', 'src/intake/main.ts'], {
-    env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-test-'), ...env },
-    timeout: 60_000,
-    encoding: 'utf8',
-  });
-  return { code: r.status, stderr: r.stderr };
+  const scratch = tempDir('buzon-test-', '/dev/shm');
+  try {
+    const r = spawnSync('npx', ['tsx', 'src/intake/main.ts'], {
+      env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', SCRATCH_DIR: scratch, ...env },
+      timeout: 60_000,
+      encoding: 'utf8',
+    });
+    return { code: r.status, stderr: r.stderr };
+  } finally {
+    removeDirs(scratch);
+  }
 }
 
 test('the intake will not start with a secret key in KEYS_DIR: one line, the file, the reason, non-zero exit', () => {
   const dir = keysDir();
-  writeKey(dir, 'leaked.asc', makeEditor('cv25519').secretKey);
+  writeKey(dir, 'leaked.asc', tempEditor('cv25519').secretKey);
   const r = startIntake({ KEYS_DIR: dir });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /^buzon intake: leaked\.asc: holds a secret key/m);
@@ -93,11 +114,11 @@ test('a bad setting stops the start with a line naming the variable', () => {
 });
 
 test('a first start with an empty keys folder makes a demo key outside it; production refuses it', () => {
-  const root = mkdtempSync(join(tmpdir(), 'buzon-demo-'));
-  const keys = join(root, 'keys');
+  const demo = mkdtempSync(join(root, 'demo-'));
+  const keys = join(demo, 'keys');
   mkdirSync(keys);
-  const r = startIntake({ KEYS_DIR: keys, DEMO_KEY_DIR: join(root, 'demo'), NODE_ENV: 'production' });
+  const r = startIntake({ KEYS_DIR: keys, DEMO_KEY_DIR: join(demo, 'demo'), NODE_ENV: 'production' });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /no editor key/);
-  assert.equal(existsSync(join(root, 'demo')), false);
+  assert.equal(existsSync(join(demo, 'demo')), false);
 });

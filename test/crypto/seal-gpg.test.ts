@@ -2,19 +2,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
 import { disposeGpgSealer, prepareGpgSealer, sealWithGpg, type GpgSealer } from '../../src/crypto/seal-gpg.ts';
 import { dayOf } from '../../src/crypto/seal.ts';
 import { gpg, gpgDecrypt, makeEditor, type GpgEditor } from '../support/gpg.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 let rsa: GpgEditor;
 let cv: GpgEditor;
 let sealer: GpgSealer;
-const work = mkdtempSync(join(tmpdir(), 'buzon-seal-gpg-'));
+const work = tempDir('buzon-seal-gpg-');
 
 before(async () => {
   [rsa, cv] = [makeEditor('rsa3072'), makeEditor('cv25519')];
@@ -25,7 +25,7 @@ before(async () => {
 });
 after(() => {
   disposeGpgSealer(sealer);
-  rmSync(work, { recursive: true, force: true });
+  removeDirs(work, rsa?.home, cv?.home);
 });
 
 async function collect(s: Readable): Promise<Buffer> {

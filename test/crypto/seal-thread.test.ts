@@ -1,24 +1,24 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { SealThread } from '../../src/crypto/seal-thread.ts';
 import { dayOf, sealBytes } from '../../src/crypto/seal.ts';
 import { gpg, gpgDecrypt, makeEditor, type GpgEditor } from '../support/gpg.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 let rsa: GpgEditor;
 let cv: GpgEditor;
 let keys: openpgp.PublicKey[];
-const work = mkdtempSync(join(tmpdir(), 'buzon-seal-thread-'));
+const work = tempDir('buzon-seal-thread-');
 
 before(async () => {
   [rsa, cv] = [makeEditor('rsa3072'), makeEditor('cv25519')];
   keys = await Promise.all([rsa, cv].map((e) => openpgp.readKey({ armoredKey: e.publicKey })));
 });
-after(() => rmSync(work, { recursive: true, force: true }));
+after(() => removeDirs(work, rsa?.home, cv?.home));
 
 /** gpg's packet listing with the parts that differ per message (key material, lengths of random data) cut out. */
 function shape(editor: GpgEditor, file: string): string[] {
@@ -59,8 +59,9 @@ test('many seals in flight each get their own message back', async () => {
   }
 });
 
-test('a key that expired since start fails the seal with an error, and the thread stays up for the next one', async () => {
+test('a key that expired since start fails the seal with an error, and the thread stays up for the next one', async (t) => {
   const expired = makeEditor('cv25519', { expire: 'seconds=1' });
+  t.after(() => removeDirs(expired.home));
   await new Promise((r) => setTimeout(r, 1500));
   const stale = await openpgp.readKey({ armoredKey: expired.publicKey });
   const thread = new SealThread([keys[0]!, stale]);

@@ -1,30 +1,30 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { startService, type TestService } from '../support/service.ts';
+import { startService } from '../support/service.ts';
 import { makeEditor, gpgDecrypt } from '../support/gpg.ts';
 import { waitForInbox } from '../support/wait.ts';
 import { filesContaining } from '../support/search.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
-let svc: TestService | undefined;
-after(async () => svc?.stop());
-
-test('a unique marker in the note is nowhere at rest in plaintext: vault, inbox, Redis AOF/RDB, logs, temp folders', async () => {
+test('a unique marker in the note is nowhere at rest in plaintext: vault, inbox, Redis AOF/RDB, logs, temp folders', async (t) => {
   const since = Date.now() - 1000;
   const editor = makeEditor('cv25519');
-  svc = await startService({ editors: [editor.publicKey] });
+  const photoDir = tempDir('buzon-src-', '/dev/shm');
+  t.after(() => removeDirs(editor.home, photoDir));
+  const svc = await startService({ editors: [editor.publicKey] });
+  t.after(() => svc.stop());
   const root = svc.root;
   const marker = `MARKER-${randomBytes(12).toString('hex')}`;
   const linkMarker = `LINK${randomBytes(8).toString('hex')}`;
   const photoName = `IMG_${randomBytes(6).toString('hex')}.jpg`;
   const { dirtyJpeg } = await import('../support/fixtures.ts');
-  const photoDir = mkdtempSync('/dev/shm/buzon-src-');
   const photo = await dirtyJpeg(photoDir, photoName);
 
   await request(svc.intake.app)

@@ -11,8 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
@@ -22,6 +21,7 @@ import { Proc, httpReady, logReady } from '../support/proc-service.ts';
 import { sendTips } from '../support/proc-client.ts';
 import { editorKey, leftovers, readInbox, waitForQuiet } from '../support/proc-inbox.ts';
 import { Door, rng, seedFromEnv } from '../support/proc-chaos.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 const TIPS = 200;
 const IN_FLIGHT = 30;
@@ -33,8 +33,8 @@ test('200 tips while the intake, the worker and Redis are SIGKILLed: every ackno
   const t0 = Date.now();
 
   const editor = makeEditor('cv25519');
-  const root = mkdtempSync(join(tmpdir(), 'buzon-crash-'));
-  const scratch = mkdtempSync('/dev/shm/buzon-crash-');
+  const root = tempDir('buzon-crash-');
+  const scratch = tempDir('buzon-crash-', '/dev/shm');
   mkdirSync(join(root, 'keys'));
   writeKey(join(root, 'keys'), 'editor.asc', editor.publicKey);
   const dirs = { uploads: join(root, 'uploads'), inbox: join(root, 'inbox'), scratch };
@@ -50,7 +50,7 @@ test('200 tips while the intake, the worker and Redis are SIGKILLed: every ackno
   };
   const intake = new Proc({ name: 'intake', script: 'src/intake/main.ts', env, ready: httpReady(port), logFile: join(root, 'intake.log') });
   const worker = new Proc({ name: 'worker', script: 'workers/main.ts', env, ready: logReady('editorial worker started'), logFile: join(root, 'worker.log') });
-  console.log(`crash test: folders and logs under ${root}`);
+  let passed = false;
 
   try {
     await Promise.all([intake.start(), worker.start()]);
@@ -122,10 +122,17 @@ test('200 tips while the intake, the worker and Redis are SIGKILLed: every ackno
     assert.deepEqual(leftovers(dirs), { drafts: [], vault: [], inboxHidden: [], scratch: [] });
     assert.ok(quiet.settled, 'the vault and inbox kept changing');
     assert.ok(acked.length > 0, 'no tip was acknowledged at all');
+    passed = true;
   } finally {
     await Promise.all([worker.close(), intake.close()]);
     await redis.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    if (!passed) {
+      // The processes' logs outlive the run's folders, for whoever replays this seed.
+      const logs = join('test-artifacts', `crash-${seed}`);
+      for (const name of ['intake.log', 'worker.log']) cpSync(join(root, name), join(logs, name));
+      console.log(`crash test: logs kept in ${logs}`);
+    }
+    removeDirs(root, scratch, editor.home);
     console.log(`crash test: done in ${Date.now() - t0} ms (CRASH_SEED=${seed})`);
   }
 });

@@ -5,28 +5,34 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis } from '../support/redis.ts';
 import { freePort } from '../support/redis.ts';
 import { Proc, httpReady } from '../support/proc-service.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 const BOUNDARY = 'buzonsigterm';
 
+/** An intake process on its own Redis and folders; close() stops both and removes the folders. */
 async function rig(drainSeconds: number) {
-  const root = mkdtempSync(join(tmpdir(), 'buzon-isig-'));
+  const root = tempDir('buzon-isig-');
   const redis = await startRedis(join(root, 'redis'));
   const port = await freePort();
   const env = {
     NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, KEYS_DIR: join(root, 'keys'),
     DEMO_KEY_DIR: join(root, 'demo'), UPLOADS_DIR: join(root, 'uploads'), INBOX_DIR: join(root, 'inbox'),
-    SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-isig-'), DRAIN_SECONDS: String(drainSeconds), BARE_TIPS_PER_MINUTE: '1000',
+    SCRATCH_DIR: tempDir('buzon-isig-', '/dev/shm'), DRAIN_SECONDS: String(drainSeconds), BARE_TIPS_PER_MINUTE: '1000',
   };
   const intake = new Proc({ name: 'intake', script: 'src/intake/main.ts', env, ready: httpReady(port), logFile: join(root, 'intake.log') });
-  await intake.start();
-  return { root, redis, port, intake, env };
+  const close = async () => {
+    await intake.close();
+    await redis.stop();
+    removeDirs(root, env.SCRATCH_DIR);
+  };
+  await intake.start().catch(async (e: unknown) => { await close(); throw e; });
+  return { root, port, intake, env, close };
 }
 
 /** Starts a multipart upload and leaves it open: the test decides when to finish it. */
@@ -65,8 +71,7 @@ test('on SIGTERM the intake refuses new connections, finishes the tip in flight 
     assert.equal(code, 0);
     assert.equal(readdirSync(join(r.root, 'uploads', 'tips')).length, 1, 'the acknowledged tip is in the vault, for the worker');
   } finally {
-    await r.intake.close();
-    await r.redis.stop();
+    await r.close();
   }
 });
 
@@ -86,7 +91,6 @@ test('past DRAIN_SECONDS a stalled upload is cut without a receipt, the exit cod
     assert.deepEqual(readdirSync(r.env.SCRATCH_DIR), []);
     assert.deepEqual(readdirSync(join(r.root, 'uploads', '.drafts')), []);
   } finally {
-    await r.intake.close();
-    await r.redis.stop();
+    await r.close();
   }
 });

@@ -1,19 +1,18 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { startService, type TestService } from '../support/service.ts';
+import { startService, testRoot } from '../support/service.ts';
 import { makeEditor, gpgDecrypt } from '../support/gpg.ts';
 import { waitForInbox } from '../support/wait.ts';
+import { removeDirs } from '../support/cleanup.ts';
 
-let svc: TestService | undefined;
-after(async () => svc?.stop());
-
-test('with Redis down, /readyz says 503, a tip sent then is kept in the vault outbox, and it is delivered once Redis is back', async () => {
+test('with Redis down, /readyz says 503, a tip sent then is kept in the vault outbox, and it is delivered once Redis is back', async (t) => {
   const editor = makeEditor('cv25519');
-  svc = await startService({ editors: [editor.publicKey], env: { OUTBOX_SWEEP_SECONDS: '0.5' } });
+  t.after(() => removeDirs(editor.home));
+  const svc = await startService({ editors: [editor.publicKey], env: { OUTBOX_SWEEP_SECONDS: '0.5' } });
+  t.after(() => svc.stop());
   await request(svc.intake.app).get('/readyz').expect(200);
 
   await svc.redis.stop();
@@ -33,7 +32,7 @@ test('with Redis down, /readyz says 503, a tip sent then is kept in the vault ou
 });
 
 test('a first start with an empty keys folder makes a demo key outside it and warns on /readyz and in the log', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'buzon-test-'));
+  const root = testRoot();
   const demo = await startService({ root });
   try {
     const ready = await request(demo.intake.app).get('/readyz').expect(200);

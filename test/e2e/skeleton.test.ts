@@ -1,25 +1,28 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startService, type TestService } from '../support/service.ts';
 import { makeEditor, gpgDecrypt, type GpgEditor } from '../support/gpg.ts';
 import { dirtyJpeg, exifTags } from '../support/fixtures.ts';
 import { waitForInbox } from '../support/wait.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 let svc: TestService;
 let rsa: GpgEditor;
 let cv: GpgEditor;
-const work = mkdtempSync(join(tmpdir(), 'buzon-skel-'));
+const work = tempDir('buzon-skel-');
 
 before(async () => {
   rsa = makeEditor('rsa3072');
   cv = makeEditor('cv25519');
   svc = await startService({ editors: [rsa.publicKey, cv.publicKey] });
 });
-after(async () => svc.stop());
+after(async () => {
+  await svc.stop();
+  removeDirs(work, rsa.home, cv.home);
+});
 
 test('a note, two links and a GPS-tagged JPEG reach the inbox, open in gpg for every editor, and the photo has no GPS, Make or Model', async () => {
   const photo = await dirtyJpeg(work);

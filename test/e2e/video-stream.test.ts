@@ -1,21 +1,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startService, type TestService } from '../support/service.ts';
 import { makeEditor, gpgDecrypt, type GpgEditor } from '../support/gpg.ts';
 import { waitForInbox } from '../support/wait.ts';
 import { filesUnder } from '../support/search.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 // MP4 and MOV are remuxed straight into the seal (src/sanitize/video-stream.ts): what editors open is
 // a fragmented file that was never written to scratch. These check it through the whole service.
 
 let svc: TestService;
 let editor: GpgEditor;
-const work = mkdtempSync(join(tmpdir(), 'buzon-video-stream-'));
+const work = tempDir('buzon-video-stream-');
 const ISO6709 = '+19.4326-099.1332+2240.000/';
 
 before(async () => {
@@ -24,7 +24,7 @@ before(async () => {
 });
 after(async () => {
   await svc.stop();
-  rmSync(work, { recursive: true, force: true });
+  removeDirs(work, editor.home);
 });
 
 function ffmpeg(...args: string[]): void {

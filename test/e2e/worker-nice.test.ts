@@ -6,15 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTipsQueue, enqueueTip } from '../../src/queue/tips.ts';
 import { redisOptions } from '../../src/redis.ts';
 import { startRedis } from '../support/redis.ts';
 import { Proc, logReady } from '../support/proc-service.ts';
 import { waitForInbox } from '../support/wait.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 /** Field 19 of /proc/<pid>/task/<tid>/stat: the nice value of each of the process's threads. */
 function niceOfThreads(pid: number): number[] {
@@ -25,7 +25,7 @@ function niceOfThreads(pid: number): number[] {
 }
 
 test('the worker runs at WORKER_NICE (main thread and the pool that runs its fsyncs) and still delivers', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'buzon-nice-'));
+  const root = tempDir('buzon-nice-');
   const redis = await startRedis(join(root, 'redis'));
   const env = {
     NODE_ENV: 'test', REDIS_URL: redis.url, KEYS_DIR: join(root, 'keys'), UPLOADS_DIR: join(root, 'uploads'),
@@ -46,7 +46,7 @@ test('the worker runs at WORKER_NICE (main thread and the pool that runs its fsy
     await queue.close();
     await worker.close();
     await redis.stop();
-    rmSync(root, { recursive: true, force: true });
+    removeDirs(root);
   }
 });
 

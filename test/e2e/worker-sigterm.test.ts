@@ -9,10 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
@@ -21,12 +20,13 @@ import { redisOptions } from '../../src/redis.ts';
 import { startRedis, type TestRedis } from '../support/redis.ts';
 import { Proc, logReady } from '../support/proc-service.ts';
 import { waitForInbox } from '../support/wait.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 interface Rig { root: string; uploads: string; redis: TestRedis; queue: Queue<TipJob>; worker: () => Proc; vaultTips: string; inbox: string }
 
 async function rig(): Promise<Rig> {
-  const root = mkdtempSync(join(tmpdir(), 'buzon-sigterm-'));
-  const uploads = mkdtempSync('/dev/shm/buzon-sigterm-vault-');
+  const root = tempDir('buzon-sigterm-');
+  const uploads = tempDir('buzon-sigterm-vault-', '/dev/shm');
   assert.notEqual(statSync(uploads).dev, statSync(root).dev, 'vault and inbox must be on different filesystems for the pipe to hold a copy');
   const redis = await startRedis(join(root, 'redis'));
   const env = {
@@ -74,8 +74,7 @@ async function teardown(r: Rig, procs: Proc[]): Promise<void> {
   for (const p of procs) await p.close();
   await r.queue.close();
   await r.redis.stop();
-  rmSync(r.root, { recursive: true, force: true });
-  rmSync(r.uploads, { recursive: true, force: true });
+  removeDirs(r.root, r.uploads);
 }
 
 test('on SIGTERM the worker takes no new tip, finishes the one in flight, exits 0 and leaves the queue clean', { timeout: 60_000 }, async () => {

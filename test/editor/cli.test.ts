@@ -1,8 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import sharp from 'sharp';
@@ -10,10 +9,11 @@ import { startService, type TestService } from '../support/service.ts';
 import { makeEditor, type GpgEditor } from '../support/gpg.ts';
 import { dirtyJpeg } from '../support/fixtures.ts';
 import { waitForInbox } from '../support/wait.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 let svc: TestService;
 let editor: GpgEditor;
-const work = mkdtempSync(join(tmpdir(), 'buzon-cli-'));
+const work = tempDir('buzon-cli-');
 
 function cli(args: string[], input?: string) {
   return spawnSync('npx', ['tsx', 'src/editor/cli.ts', ...args], { encoding: 'utf8', input, timeout: 60_000 });
@@ -35,7 +35,10 @@ before(async () => {
     .expect(201);
   await waitForInbox(svc.config.INBOX_DIR);
 });
-after(async () => svc.stop());
+after(async () => {
+  await svc.stop();
+  removeDirs(work, editor.home);
+});
 
 test('the editor CLI writes each delivered tip as a readable folder: note, links and the cleaned photo', async () => {
   const out = join(work, 'out');
@@ -69,8 +72,9 @@ test('a wrong passphrase gets a clear error and writes nothing', () => {
   assert.match(r.stderr, /^buzon editor: wrong passphrase for this key$/m);
 });
 
-test('another editor\'s key gets a clear error naming the tip it cannot open', () => {
+test('another editor\'s key gets a clear error naming the tip it cannot open', (t) => {
   const other = makeEditor('cv25519');
+  t.after(() => removeDirs(other.home));
   writeFileSync(join(work, 'other.asc'), other.secretKey);
   writeFileSync(join(work, 'other-pass.txt'), other.passphrase);
   const out = join(work, 'out-other');

@@ -1,11 +1,12 @@
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { Queue } from 'bullmq';
 import { startService, type TestService } from '../support/service.ts';
 import { dirtyJpeg } from '../support/fixtures.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 let svc: TestService;
 let queue: Queue;
@@ -19,6 +20,13 @@ after(async () => {
   await queue.close();
   await svc.stop();
 });
+
+/** A fresh folder in RAM for the test's own files, removed after it. */
+function srcDir(t: TestContext): string {
+  const dir = tempDir('buzon-src-', '/dev/shm');
+  t.after(() => removeDirs(dir));
+  return dir;
+}
 
 async function nothingKept(): Promise<void> {
   assert.deepEqual(readdirSync(join(svc.config.UPLOADS_DIR, 'tips')), [], 'a tip reached the vault');
@@ -69,8 +77,8 @@ test('more files than allowed get 413', async () => {
   await nothingKept();
 });
 
-test('an unsupported type gets 415 naming the file, and nothing is queued even alongside a good photo', async () => {
-  const photo = await dirtyJpeg(mkdtempSync('/dev/shm/buzon-src-'));
+test('an unsupported type gets 415 naming the file, and nothing is queued even alongside a good photo', async (t) => {
+  const photo = await dirtyJpeg(srcDir(t));
   const res = await request(svc.intake.app)
     .post('/tips?lang=en')
     .set('Accept', 'application/json')
@@ -109,8 +117,8 @@ test('a request that is not a form gets 400', async () => {
   await nothingKept();
 });
 
-test('a truncated JPEG is refused with 422 and nothing is kept', async () => {
-  const photo = await dirtyJpeg(mkdtempSync('/dev/shm/buzon-src-'), 'whole.jpg');
+test('a truncated JPEG is refused with 422 and nothing is kept', async (t) => {
+  const photo = await dirtyJpeg(srcDir(t), 'whole.jpg');
   const { readFileSync } = await import('node:fs');
   const bytes = readFileSync(photo);
   const res = await request(svc.intake.app)

@@ -5,14 +5,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startService, type TestService } from '../support/service.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 let svc: TestService;
-const work = mkdtempSync(join(tmpdir(), 'buzon-form-errors-'));
+const work = tempDir('buzon-form-errors-');
 
 before(async () => {
   svc = await startService({
@@ -20,7 +20,10 @@ before(async () => {
     env: { PARTIALS_DIR: join(work, 'partials'), MAX_NOTE_CHARS: '200', MAX_FILE_BYTES: String(64 * 1024), MAX_TIP_BYTES: String(128 * 1024) },
   });
 });
-after(async () => svc.stop());
+after(async () => {
+  await svc.stop();
+  removeDirs(work);
+});
 
 /** The text of a textarea as the browser would show it. */
 function textarea(html: string, id: string): string {

@@ -7,16 +7,12 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { startService, type TestService } from '../support/service.ts';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const ONION = 'http://' + 'a'.repeat(56) + '.onion';
 let svc: TestService;
 
 before(async () => {
-  const root = mkdtempSync(join(tmpdir(), 'buzon-headers-'));
-  svc = await startService({ root, worker: false, env: { PARTIALS_DIR: join(root, 'partials'), ONION_LOCATION: ONION } });
+  svc = await startService({ worker: false, env: { ONION_LOCATION: ONION } });
 });
 after(async () => svc.stop());
 

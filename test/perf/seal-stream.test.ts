@@ -2,11 +2,10 @@
  * seal() re-chunks its input for speed (src/crypto/seal.ts); these check that no byte is lost,
  * doubled or reordered at chunk edges, by opening the result with real gpg and with our editor code.
  */
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,15 +14,17 @@ import { seal, SEAL_CHUNK_BYTES } from '../../src/crypto/seal.ts';
 import { decryptFile, unlockKey } from '../../src/editor/open-message.ts';
 import { readFileSync } from 'node:fs';
 import { makeEditor, gpgDecrypt, type GpgEditor } from '../support/gpg.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 let editor: GpgEditor;
 let keys: openpgp.PublicKey[];
-const dir = mkdtempSync(join(tmpdir(), 'buzon-seal-'));
+const dir = tempDir('buzon-seal-');
 
 before(async () => {
   editor = makeEditor('cv25519');
   keys = [await openpgp.readKey({ armoredKey: editor.publicKey })];
 });
+after(() => removeDirs(dir, editor?.home));
 
 /** Yields `total` bytes in pieces of the given sizes, cycling. */
 function source(data: Buffer, pieces: number[]): Readable {

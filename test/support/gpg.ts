@@ -1,8 +1,8 @@
 /** Real GnuPG for tests: editors' keys made by gpg itself, and gpg --decrypt on what we produce. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gpgHome } from './cleanup.ts';
 
 export interface GpgEditor {
   home: string;
@@ -21,21 +21,12 @@ export function gpg(home: string, args: string[], input?: string | Buffer): Buff
 }
 
 /**
- * Every editor's home starts a gpg-agent that would outlive the test run and keep a share of the
- * CPU (hundreds of them, after a day of runs); stop them and remove the homes when the process exits.
+ * algo: 'rsa3072' or 'cv25519' (ed25519 primary with a cv25519 encryption subkey). Its home runs a
+ * gpg-agent that would outlive the test and keep a share of the CPU (hundreds of them, after a day
+ * of runs): remove it with removeDirs(editor.home), which stops the agent (cleanup.ts).
  */
-const homes: string[] = [];
-process.once('exit', () => {
-  for (const home of homes) {
-    spawnSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { stdio: 'ignore' });
-    rmSync(home, { recursive: true, force: true });
-  }
-});
-
-/** algo: 'rsa3072' or 'cv25519' (ed25519 primary with a cv25519 encryption subkey). */
 export function makeEditor(algo: 'rsa3072' | 'cv25519', opts: { expire?: string; passphrase?: string } = {}): GpgEditor {
-  const home = mkdtempSync(join(tmpdir(), 'buzon-gpg-'));
-  homes.push(home);
+  const home = gpgHome();
   const email = `editor-${algo}-${Math.random().toString(36).slice(2, 8)}@example.org`;
   const passphrase = opts.passphrase ?? 'correct horse battery';
   const primary = algo === 'rsa3072' ? 'rsa3072' : 'ed25519';

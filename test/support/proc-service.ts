@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killAtExit, removeDirs, tempDir } from './cleanup.ts';
 
 export interface ProcOptions {
   name: string;
@@ -21,6 +22,8 @@ export class Proc {
   private child: ChildProcess | undefined;
   private exited: Promise<{ code: number | null; signal: string | null }> = Promise.resolve({ code: null, signal: null });
   private readonly log: WriteStream;
+  /** The child's TMPDIR, removed by close(): what a killed process leaves there (the intake's gpg home) goes too. */
+  private readonly tmp = tempDir('buzon-proc-');
   /** Everything the current incarnation has written to stdout, for readiness checks on log lines. */
   output = '';
   starts = 0;
@@ -41,10 +44,10 @@ export class Proc {
     this.starts++;
     this.output = '';
     this.log.write(`\n--- ${this.opts.name} start #${this.starts}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', this.opts.script], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...this.opts.env },
+    const child = killAtExit(spawn(process.execPath, ['--import', 'tsx', this.opts.script], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TMPDIR: this.tmp, ...this.opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    }));
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     child.stdout!.on('data', (b: Buffer) => { this.output += b.toString(); this.log.write(b); });
@@ -80,6 +83,7 @@ export class Proc {
   async close(): Promise<void> {
     await this.kill();
     await new Promise((r) => this.log.end(r));
+    removeDirs(this.tmp);
   }
 }
 

@@ -1,11 +1,10 @@
 /** A real redis-server for a test: its own port, its own folder, AOF on as in production. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { killAtExit } from './cleanup.ts';
 
 export interface TestRedis {
   url: string;
@@ -27,13 +26,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(dir = mkdtempSync(join(tmpdir(), 'buzon-redis-'))): Promise<TestRedis> {
+/** `dir` is the caller's, to remove once stopped; the server itself is killed at exit if still running. */
+export async function startRedis(dir: string): Promise<TestRedis> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
-      '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+    child = killAtExit(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
+      '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' }));
     for (let i = 0; i < 100; i++) {
       const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       r.on('error', () => {});
@@ -42,6 +42,7 @@ export async function startRedis(dir = mkdtempSync(join(tmpdir(), 'buzon-redis-'
       if (ok) return;
       await sleep(50);
     }
+    child.kill('SIGKILL');
     throw new Error('redis-server did not start');
   };
   await launch();

@@ -2,8 +2,7 @@
  * A whole Buzón in one test: a real Redis, the intake in-process behind supertest, and the editorial
  * worker, each with its own temp folders. Logs are captured so tests can search them for leaks.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Worker } from 'bullmq';
@@ -13,6 +12,7 @@ import { createIntake, type Intake } from '../../src/intake/intake.ts';
 import { startEditorialWorker } from '../../workers/editorial.ts';
 import type { TipJob } from '../../src/queue/tips.ts';
 import { startRedis, type TestRedis } from './redis.ts';
+import { removeDirs, tempDir } from './cleanup.ts';
 
 export interface TestService {
   root: string;
@@ -22,11 +22,12 @@ export interface TestService {
   worker?: Worker<TipJob>;
   logs: string[];
   startWorker(): Promise<Worker<TipJob>>;
+  /** Stops the worker, the intake and Redis, then removes root and scratch. */
   stop(): Promise<void>;
 }
 
 export function testRoot(): string {
-  return mkdtempSync(join(tmpdir(), 'buzon-test-'));
+  return tempDir('buzon-test-');
 }
 
 export function testConfig(root: string, env: Record<string, string> = {}): Config {
@@ -37,7 +38,7 @@ export function testConfig(root: string, env: Record<string, string> = {}): Conf
     UPLOADS_DIR: join(root, 'uploads'),
     INBOX_DIR: join(root, 'inbox'),
     DEMO_KEY_DIR: join(root, 'demo-editor'),
-    SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-test-'),
+    SCRATCH_DIR: tempDir('buzon-test-', '/dev/shm'),
     PARTIALS_DIR: join(root, 'partials'),
     LOG_LEVEL: 'info',
     // Budgets wide open, except in the tests of abuse control, which set their own.
@@ -51,6 +52,7 @@ export function testConfig(root: string, env: Record<string, string> = {}): Conf
 }
 
 export interface ServiceOptions {
+  /** Removed by stop(), as a fresh one would be. */
   root?: string;
   env?: Record<string, string>;
   worker?: boolean;
@@ -67,7 +69,15 @@ export async function startService(opts: ServiceOptions = {}): Promise<TestServi
   const config = testConfig(root, { REDIS_URL: redis.url, ...opts.env });
   const logs: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _e, cb) { logs.push(chunk.toString()); cb(); } });
-  const intake = await createIntake(config, createLog('debug', 'intake', sink));
+  const removeFolders = () => removeDirs(root, config.SCRATCH_DIR);
+  let intake: Intake;
+  try {
+    intake = await createIntake(config, createLog('debug', 'intake', sink));
+  } catch (e) {
+    await redis.stop();
+    removeFolders();
+    throw e;
+  }
   const svc: TestService = {
     root, config, intake, redis, logs,
     async startWorker() {
@@ -75,12 +85,15 @@ export async function startService(opts: ServiceOptions = {}): Promise<TestServi
       return svc.worker;
     },
     async stop() {
-      await svc.worker?.close();
-      await intake.close();
-      await redis.stop();
-      rmSync(config.SCRATCH_DIR, { recursive: true, force: true });
+      try {
+        await svc.worker?.close();
+        await intake.close();
+        await redis.stop();
+      } finally {
+        removeFolders();
+      }
     },
   };
-  if (opts.worker !== false) await svc.startWorker();
+  if (opts.worker !== false) await svc.startWorker().catch(async (e: unknown) => { await svc.stop(); throw e; });
   return svc;
 }
