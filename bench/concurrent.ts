@@ -4,15 +4,14 @@
  * Env: BENCH_RUNS (default 2), CONCURRENT_UPLOADS (default 20).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { curlTip, delivered, fmt, makeEditors, report, runs, startService, stats } from './lib.ts';
+import { curlTip, delivered, disposeEditors, fmt, makeEditors, removeDirs, report, runs, startService, stats, tempDir } from './lib.ts';
 import { noteBody, noteHeaders } from './note-body.ts';
 
 const n = runs(2);
 const uploads = Number(process.env.CONCURRENT_UPLOADS ?? 20);
-const work = mkdtempSync(join(tmpdir(), 'buzon-bench-conc-'));
+const work = tempDir('buzon-bench-conc-');
 const video = join(work, 'video-100.mp4');
 execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30,noise=alls=60:allf=t', '-t', '2',
   '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', video]);
@@ -63,5 +62,6 @@ try {
     `idle p99 ${p(idle, 0.99).toFixed(0)} ms`, '<500 ms');
 } finally {
   await svc.stop();
-  rmSync(work, { recursive: true, force: true });
+  disposeEditors(ed);
+  removeDirs(work);
 }

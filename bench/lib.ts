@@ -1,15 +1,19 @@
 /**
  * Shared helpers for the benchmarks: statistics, peak memory from /proc, editors' keys made by gpg,
  * and a whole service (redis-server, intake and worker as separate node processes) on loopback.
- * Every load here targets 127.0.0.1 only and is bounded in count and time.
+ * Every load here targets 127.0.0.1 only and is bounded in count and time. What a bench makes goes
+ * when it is done, or at the latest when it exits (test/support/cleanup.ts): use tempDir for its
+ * folders, disposeEditors for the editors, stop() for the service.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis, freePort, type TestRedis } from '../test/support/redis.ts';
 import { makeEditor, type GpgEditor } from '../test/support/gpg.ts';
+import { gpgHome, killAtExit, removeDirs, tempDir } from '../test/support/cleanup.ts';
+
+export { removeDirs, tempDir };
 
 export const MiB = 1024 * 1024;
 
@@ -84,17 +88,25 @@ export function nodePeaks(pid: number): Array<{ pid: number; hwmMiB: number }> {
 
 export interface Editors { keysDir: string; gnupgHome: string; recipients: string[]; editors: GpgEditor[] }
 
-/** An RSA-3072 and a Curve25519 editor, as in production, plus one GNUPGHOME holding both public keys for the gpg baseline. */
+/**
+ * An RSA-3072 and a Curve25519 editor, as in production, plus one GNUPGHOME holding both public keys
+ * for the gpg baseline. Their public keys go to `<root>/keys`; remove the rest with disposeEditors.
+ */
 export function makeEditors(root: string): Editors {
   const editors = [makeEditor('rsa3072'), makeEditor('cv25519')];
   const keysDir = join(root, 'keys');
   mkdirSync(keysDir, { recursive: true });
-  const gnupgHome = mkdtempSync(join(tmpdir(), 'buzon-bench-gpg-'));
+  const gnupgHome = gpgHome('buzon-bench-gpg-');
   editors.forEach((e, i) => {
     writeFileSync(join(keysDir, `editor-${i}.asc`), e.publicKey);
     spawnSync('gpg', ['--homedir', gnupgHome, '--batch', '--no-autostart', '--import'], { input: e.publicKey, stdio: ['pipe', 'ignore', 'ignore'] });
   });
   return { keysDir, gnupgHome, recipients: editors.map((e) => e.email), editors };
+}
+
+/** Stops the gpg-agents of makeEditors' homes and removes them (the keys folder is the caller's). */
+export function disposeEditors(ed: Editors | undefined): void {
+  if (ed) removeDirs(ed.gnupgHome, ...ed.editors.map((e) => e.home));
 }
 
 /** Wall seconds of `gpg -z 0 --encrypt` of `input` to every editor, written to `output`. */
@@ -123,42 +135,51 @@ export interface Service {
 /**
  * As `npm start` runs it (npx tsx). BENCH_PROFILE_DIR runs node directly with --cpu-prof instead,
  * since Node 20 refuses --cpu-prof in NODE_OPTIONS; profiles are written when the process stops.
+ * Detached: the role leads its own process group, for stopAtExit.
  */
 function spawnRole(script: string, env: Record<string, string>): ChildProcess {
   // The same V8 option scripts/start.sh sets; BENCH_NODE_OPTIONS replaces it for an A/B.
   const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=4';
-  const opts = { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env }, stdio: ['ignore', 'ignore', 'inherit'] as const };
+  const opts = { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env }, detached: true };
   const prof = process.env.BENCH_PROFILE_DIR;
   if (prof) return spawn(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${prof}`, '--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
   return spawn('npx', ['tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
+/**
+ * `child`, spawned detached, whose process group (npx → tsx → node, even once npx is gone) is
+ * SIGKILLed if still running when the bench exits: a SIGTERM would leave a worker waiting for ever
+ * on the Redis killed alongside it.
+ */
+export function stopAtExit<T extends ChildProcess>(child: T): T {
+  return killAtExit(child, () => {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+  });
+}
+
 /** Intake and worker as separate processes, as `npm start` runs them, with scratch under /dev/shm. */
 export async function startService(ed: Editors, extraEnv: Record<string, string> = {}): Promise<Service> {
-  const root = mkdtempSync(join(tmpdir(), 'buzon-bench-'));
+  const root = tempDir('buzon-bench-');
   const redis = await startRedis(join(root, 'redis'));
   const port = await freePort();
+  // The service's own temp folder: what a killed intake leaves there (its gpg home) goes with root.
+  const tmp = join(root, 'tmp');
+  mkdirSync(tmp);
   const env: Record<string, string> = {
-    NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), REDIS_URL: redis.url,
+    NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), REDIS_URL: redis.url, TMPDIR: tmp,
     KEYS_DIR: ed.keysDir, UPLOADS_DIR: join(root, 'uploads'), INBOX_DIR: join(root, 'inbox'),
-    PARTIALS_DIR: join(root, 'partials'), SCRATCH_DIR: mkdtempSync('/dev/shm/buzon-bench-'),
+    PARTIALS_DIR: join(root, 'partials'), SCRATCH_DIR: tempDir('buzon-bench-', '/dev/shm'),
     MAX_FILE_BYTES: String(3 * 1024 * MiB), MAX_TIP_BYTES: String(3 * 1024 * MiB),
     // The abuse gate's global budgets (60 tips a minute by default) are opened: these figures are
     // the pipeline's capacity, not the admission policy's.
     TIPS_PER_MINUTE: '100000000', NOJS_TIPS_PER_MINUTE: '100000000', BARE_TIPS_PER_MINUTE: '100000000',
     ...extraEnv,
   };
-  const intake = spawnRole('src/intake/main.ts', env);
-  const worker = spawnRole('workers/main.ts', env);
+  const intake = stopAtExit(spawnRole('src/intake/main.ts', env));
+  const worker = stopAtExit(spawnRole('workers/main.ts', env));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (i > 300 || intake.exitCode !== null) throw new Error('intake did not become ready');
-    await sleep(100);
-  }
   const inbox = env.INBOX_DIR!;
-  return {
+  const svc: Service = {
     url, root, env, intake, worker, redis, inbox,
     peaks() {
       const all = [
@@ -172,10 +193,19 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
       for (const c of [intake, worker]) killTree(c.pid!);
       await Promise.all([intake, worker].map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
       await redis.stop();
-      rmSync(env.SCRATCH_DIR!, { recursive: true, force: true });
-      rmSync(root, { recursive: true, force: true });
+      removeDirs(env.SCRATCH_DIR, root);
     },
   };
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (i > 300 || intake.exitCode !== null) {
+      await svc.stop();
+      throw new Error('intake did not become ready');
+    }
+    await sleep(100);
+  }
+  return svc;
 }
 
 /** Tips delivered to the inbox so far. */
@@ -213,6 +243,6 @@ export function curlTip(url: string, fields: Record<string, string>, file?: stri
 
 /** The editorial worker alone, as a child process, for bench/worker-drain.ts. */
 export async function startWorkerOnly(env: Record<string, string>): Promise<{ pid: number; peak(): number }> {
-  const w = spawnRole('workers/main.ts', { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env });
+  const w = stopAtExit(spawnRole('workers/main.ts', { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }));
   return { pid: w.pid!, peak: () => Math.max(0, ...nodePeaks(w.pid!).map((p) => p.hwmMiB)) };
 }

@@ -5,19 +5,18 @@
  * flight, as autocannon's connections would have them. Not a figure of BENCHMARKS.md's table: a profile.
  * Env: NOTE_PATH_N (default 300), NOTE_PATH_CONC (default 16), VAULT_DIR (default: under the OS tmpdir).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
 import { sealBytes } from '../src/crypto/seal.ts';
 import { FsVault } from '../src/vault/fs-vault.ts';
 import { newTipId } from '../src/intake/receipt.ts';
-import { makeEditors, stats, fmt } from './lib.ts';
+import { disposeEditors, makeEditors, removeDirs, stats, fmt, tempDir } from './lib.ts';
 
 const N = Number(process.env.NOTE_PATH_N ?? 300);
 const CONC = Number(process.env.NOTE_PATH_CONC ?? 16);
-const work = mkdtempSync(join(process.env.VAULT_DIR ?? tmpdir(), 'buzon-bench-notepath-'));
+const work = tempDir('buzon-bench-notepath-', process.env.VAULT_DIR);
 const ed = makeEditors(work);
 const files = readdirSync(ed.keysDir).sort();
 const keys = await Promise.all(files.map((f) => openpgp.readKey({ armoredKey: readFileSync(join(ed.keysDir, f), 'utf8') })));
@@ -64,5 +63,6 @@ try {
   }));
   console.log(`seal + vault, ${CONC} in flight`.padEnd(44) + ` → ${(N / ((performance.now() - t1) / 1000)).toFixed(0)}/s`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  disposeEditors(ed);
+  removeDirs(work);
 }

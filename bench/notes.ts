@@ -7,14 +7,12 @@
  * Env: BENCH_RUNS (default 3), NOTES_SECONDS (default 10), NOTES_CONNECTIONS (default 16).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { freePort } from '../test/support/redis.ts';
 import { noteBody, noteHeaders } from './note-body.ts';
-import { delivered, fmt, killTree, makeEditors, processTree, report, runs, startService, stats } from './lib.ts';
+import { delivered, disposeEditors, fmt, killTree, makeEditors, processTree, removeDirs, report, runs, startService, stats, stopAtExit, tempDir } from './lib.ts';
 
 const TICK = 100; // USER_HZ on Linux
 
@@ -55,11 +53,11 @@ async function cannon(url: string): Promise<{ rps: number; p99: number; p50: num
   return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, non2xx: r.non2xx, errors: r.errors, ok: r['2xx'] };
 }
 
-const work = mkdtempSync(join(tmpdir(), 'buzon-bench-notes-'));
+const work = tempDir('buzon-bench-notes-');
 const ed = makeEditors(work);
 const svc = await startService(ed);
 const barePort = await freePort();
-const bare = spawn('npx', ['tsx', 'bench/bare-server.ts', String(barePort)], { stdio: 'inherit' });
+const bare = stopAtExit(spawn('npx', ['tsx', 'bench/bare-server.ts', String(barePort)], { stdio: 'inherit', detached: true }));
 const bareUrl = `http://127.0.0.1:${barePort}`;
 try {
   for (let i = 0; ; i++) {
@@ -103,5 +101,6 @@ try {
 } finally {
   killTree(bare.pid!);
   await svc.stop();
-  rmSync(work, { recursive: true, force: true });
+  disposeEditors(ed);
+  removeDirs(work);
 }

@@ -7,24 +7,22 @@
  * Env: PHOTOS (default 10, per set), BENCH_RUNS (default 3).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { cleanerFor, sniff } from '../src/sanitize/index.ts';
 import { createScratch } from '../src/sanitize/scratch.ts';
-import { fmt, report, runs, stats } from './lib.ts';
+import { fmt, removeDirs, report, runs, stats, tempDir } from './lib.ts';
 
 const count = Number(process.env.PHOTOS ?? 10);
 const n = runs(3);
-const work = mkdtempSync(join(tmpdir(), 'buzon-bench-photos-'));
-const shm = mkdtempSync('/dev/shm/buzon-bench-photos-');
+const work = tempDir('buzon-bench-photos-');
+const shm = tempDir('buzon-bench-photos-', '/dev/shm');
 const scratch = createScratch(shm);
 try {
   for (const orientation of [1, 6]) await measure(orientation);
 } finally {
-  rmSync(work, { recursive: true, force: true });
-  rmSync(shm, { recursive: true, force: true });
+  removeDirs(work, shm);
 }
 
 async function measure(orientation: number): Promise<void> {

@@ -5,17 +5,14 @@
  * sealBytes (openpgp.js on the event loop, the baseline) against SealThread, in the same run.
  * Env: SMALL_SEALS (default 2000).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadKeyring } from '../src/crypto/keyring.ts';
 import { sealBytes } from '../src/crypto/seal.ts';
 import { SealThread } from '../src/crypto/seal-thread.ts';
-import { makeEditors, report } from './lib.ts';
+import { disposeEditors, makeEditors, removeDirs, report, tempDir } from './lib.ts';
 
 const N = Number(process.env.SMALL_SEALS ?? 2000);
-const work = mkdtempSync(join(tmpdir(), 'buzon-bench-small-'));
+const work = tempDir('buzon-bench-small-');
 const ed = makeEditors(work);
 const keyring = await loadKeyring(ed.keysDir);
 const thread = new SealThread(keyring.keys);
@@ -44,5 +41,6 @@ try {
   }
 } finally {
   await thread.close();
-  rmSync(work, { recursive: true, force: true });
+  disposeEditors(ed);
+  removeDirs(work);
 }

@@ -4,19 +4,19 @@
  * Env: SEAL_MIB (default 1024), BENCH_RUNS (default 3).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fmt, gpgEncryptSeconds, makeEditors, MiB, report, runs, stats } from './lib.ts';
+import { disposeEditors, fmt, gpgEncryptSeconds, makeEditors, MiB, removeDirs, report, runs, stats, tempDir, type Editors } from './lib.ts';
 
 const mib = Number(process.env.SEAL_MIB ?? 1024);
 const n = runs(3);
-const root = mkdtempSync(join(tmpdir(), 'buzon-bench-seal-'));
-const shm = mkdtempSync('/dev/shm/buzon-bench-seal-');
+const root = tempDir('buzon-bench-seal-');
+const shm = tempDir('buzon-bench-seal-', '/dev/shm');
 const input = join(shm, 'in.bin');
 const output = join(shm, 'out.pgp');
+let ed: Editors | undefined;
 try {
-  const ed = makeEditors(root);
+  ed = makeEditors(root);
   // Random bytes: incompressible, like video. Written once, then read from page cache by all.
   spawnSync('sh', ['-c', `head -c ${mib * MiB} /dev/urandom > ${input}`]);
   const res: Record<string, { seconds: number[]; cpu: number[]; hwm: number[] }> = {
@@ -46,6 +46,6 @@ try {
   report(`seal ${mib} MiB, src/crypto/seal.ts`, `${rate('seal').median.toFixed(0)} MiB/s, ${ratio('seal').median.toFixed(2)}× gpg (min ${ratio('seal').min.toFixed(2)}, max ${ratio('seal').max.toFixed(2)}), peak ${stats(res.seal!.hwm).max.toFixed(0)} MiB`,
     `gpg ${rate('gpg').median.toFixed(0)} MiB/s`, '≥0.5× gpg, <256 MiB');
 } finally {
-  rmSync(shm, { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
+  disposeEditors(ed);
+  removeDirs(shm, root);
 }

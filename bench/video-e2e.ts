@@ -4,15 +4,14 @@
  * node process of the service, which is started fresh for each size so each peak is that size's.
  * Env: VIDEO_SIZES_MIB (default "100,1024,2048"), BENCH_RUNS (default 3).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { curlTip, delivered, fmt, gpgEncryptSeconds, makeEditors, MiB, report, runs, startService, stats, waitDelivered } from './lib.ts';
+import { curlTip, delivered, disposeEditors, fmt, gpgEncryptSeconds, makeEditors, MiB, removeDirs, report, runs, startService, stats, tempDir, waitDelivered } from './lib.ts';
 
 const sizes = (process.env.VIDEO_SIZES_MIB ?? '100,1024,2048').split(',').map(Number);
 const n = runs(3);
-const work = mkdtempSync(join(tmpdir(), 'buzon-bench-video-'));
+const work = tempDir('buzon-bench-video-');
 
 /** A ~100 MB lossless noisy clip, looped with -c copy to about `mib` MiB: cheap to make, costly to compress. */
 function makeMp4(mib: number): string {
@@ -70,9 +69,6 @@ try {
     }
   }
 } finally {
-  // The baseline's gpg starts an agent in its home: stop it and remove the home, or every run of
-  // this bench leaves both behind (they were piling up in /tmp, each agent a live process).
-  spawnSync('gpgconf', ['--homedir', ed.gnupgHome, '--kill', 'gpg-agent'], { stdio: 'ignore' });
-  rmSync(ed.gnupgHome, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
+  disposeEditors(ed);
+  removeDirs(work);
 }

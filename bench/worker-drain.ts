@@ -5,8 +5,6 @@
  * Env: DRAIN_TIPS (default 10000), BENCH_RUNS (default 1).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
@@ -17,11 +15,11 @@ import { openTipsQueue } from '../src/queue/tips.ts';
 import { redisOptions } from '../src/redis.ts';
 import { newTipId } from '../src/intake/receipt.ts';
 import { startRedis } from '../test/support/redis.ts';
-import { delivered, fmt, killTree, makeEditors, report, runs, stats, waitDelivered, startWorkerOnly } from './lib.ts';
+import { delivered, disposeEditors, fmt, killTree, makeEditors, removeDirs, report, runs, stats, tempDir, waitDelivered, startWorkerOnly } from './lib.ts';
 
 const count = Number(process.env.DRAIN_TIPS ?? 10_000);
 const n = runs(1);
-const work = mkdtempSync(join(tmpdir(), 'buzon-bench-drain-'));
+const work = tempDir('buzon-bench-drain-');
 const ed = makeEditors(work);
 const keys = await Promise.all(readdirSync(ed.keysDir).map((f) => openpgp.readKey({ armoredKey: readFileSync(join(ed.keysDir, f), 'utf8') })));
 const redis = await startRedis(join(work, 'redis'));
@@ -59,5 +57,6 @@ try {
   report(`worker drains ${count} note tips`, `${r.median.toFixed(0)} tips/s, worker peak ${peak.toFixed(0)} MiB`, `redis-benchmark ${ops.join(', ')}`, 'recorded against Redis');
 } finally {
   await redis.stop();
-  rmSync(work, { recursive: true, force: true });
+  disposeEditors(ed);
+  removeDirs(work);
 }

@@ -7,16 +7,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { curlTip, makeEditors, MiB, startService, waitDelivered } from '../../bench/lib.ts';
+import { curlTip, disposeEditors, makeEditors, MiB, startService, waitDelivered } from '../../bench/lib.ts';
+import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 const LIMIT_MIB = 512;
 
-test('a 256 MiB video tip is delivered with every node process under 512 MiB peak RSS', { timeout: 15 * 60_000 }, async () => {
-  const work = mkdtempSync(join(tmpdir(), 'buzon-flat-'));
+test('a 256 MiB video tip is delivered with every node process under 512 MiB peak RSS', { timeout: 15 * 60_000 }, async (t) => {
+  const work = tempDir('buzon-flat-');
   const ed = makeEditors(work);
+  t.after(() => { disposeEditors(ed); removeDirs(work); });
   const svc = await startService(ed);
   try {
     const base = join(work, 'base.mp4');
@@ -38,6 +39,5 @@ test('a 256 MiB video tip is delivered with every node process under 512 MiB pea
     }
   } finally {
     await svc.stop();
-    rmSync(work, { recursive: true, force: true });
   }
 });
