@@ -16,7 +16,7 @@
  * back to openpgp.js rather than seal a single tip differently.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Socket } from 'node:net';
@@ -133,10 +133,12 @@ async function sealsLikeUs(s: GpgSealer): Promise<boolean> {
  * A fresh GnuPG home holding `keys`, checked with a probe; no sealer (and the reason) when gpg is
  * missing or does not seal as we do, so the caller keeps openpgp.js. Remove it with disposeGpgSealer.
  */
-export async function prepareGpgSealer(keys: openpgp.PublicKey[]): Promise<{ sealer?: GpgSealer; reason?: string }> {
+export async function prepareGpgSealer(keys: openpgp.PublicKey[], dir = tmpdir()): Promise<{ sealer?: GpgSealer; reason?: string }> {
   // Not in RAM-backed scratch, and need not be: gpg streams what it seals from stdin to stdout or
   // the vault file; its home holds public keys and its own state only (test/crypto/seal-gpg.test.ts).
-  const home = mkdtempSync(join(tmpdir(), 'buzon-gnupg-'));
+  const home = mkdtempSync(join(dir, HOME_PREFIX));
+  // Whose home this is: a later start removes it once this process is gone (sweepGpgHomes).
+  writeFileSync(join(home, OWNER_FILE), String(process.pid));
   const armored = keys.map((k) => k.armor()).join('\n');
   const imported = spawnSync('gpg', ['--homedir', home, ...BASE, '--import'], { input: armored, stdio: ['pipe', 'ignore', 'ignore'] });
   if (imported.error || imported.status !== 0) {
@@ -154,6 +156,43 @@ export async function prepareGpgSealer(keys: openpgp.PublicKey[]): Promise<{ sea
 
 export function disposeGpgSealer(s: GpgSealer | undefined): void {
   if (s) rmSync(s.home, { recursive: true, force: true });
+}
+
+const HOME_PREFIX = 'buzon-gnupg-';
+const OWNER_FILE = 'buzon-owner.pid';
+
+/**
+ * Removes the gpg homes in `dir` whose intake is no longer running: a crash or a kill leaves its
+ * home behind (public keys only, but they pile up). Several intakes on one machine may share `dir`,
+ * so a home is removed only when its owner file names a process that no longer exists (in this PID
+ * namespace: containers that share a temp folder need one each); a home without one
+ * (not ours, or from an older version) is left alone. Returns how many were removed.
+ */
+export function sweepGpgHomes(dir = tmpdir()): number {
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(HOME_PREFIX)) continue;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(dir, name, OWNER_FILE), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**

@@ -6,10 +6,11 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { loadKeyring, KeyringError, type Keyring } from '../crypto/keyring.ts';
-import { disposeGpgSealer, prepareGpgSealer, type GpgSealer } from '../crypto/seal-gpg.ts';
+import { disposeGpgSealer, prepareGpgSealer, sweepGpgHomes, type GpgSealer } from '../crypto/seal-gpg.ts';
 import { SealThread } from '../crypto/seal-thread.ts';
 import { ensureDemoKey } from '../crypto/demo-key.ts';
 import { prepareScratch } from '../sanitize/scratch.ts';
+import type { Scratch } from '../sanitize/types.ts';
 import { FsVault } from '../vault/fs-vault.ts';
 import { openTipsQueue } from '../queue/tips.ts';
 import { startReconciler } from '../queue/reconcile.ts';
@@ -46,6 +47,8 @@ export async function loadEditors(config: Config, log: Logger): Promise<Keyring>
 /** gpg for videos when BULK_SEALER allows and this machine's gpg passes the check (seal-gpg.ts). */
 async function bulkSealer(config: Config, keyring: Keyring, log: Logger): Promise<GpgSealer | undefined> {
   if (config.BULK_SEALER === 'openpgp') return undefined;
+  const swept = sweepGpgHomes();
+  if (swept > 0) log.info({ homes: swept }, 'removed gpg homes left by intakes that are gone');
   const { sealer, reason } = await prepareGpgSealer(keyring.keys);
   if (sealer) {
     log.info('videos are sealed with gpg');
@@ -60,6 +63,15 @@ export async function createIntake(config: Config, log: Logger): Promise<Intake>
   const keyring = await loadEditors(config, log);
   const scratch = prepareScratch(config.SCRATCH_DIR, config.SCRATCH_ALLOW_DISK);
   const gpg = await bulkSealer(config, keyring, log);
+  try {
+    return await assemble(config, log, keyring, scratch, gpg);
+  } catch (e) {
+    disposeGpgSealer(gpg);
+    throw e;
+  }
+}
+
+async function assemble(config: Config, log: Logger, keyring: Keyring, scratch: Scratch, gpg: GpgSealer | undefined): Promise<Intake> {
   const vault = await new FsVault(config.UPLOADS_DIR).init();
   const swept = await vault.sweepDrafts();
   if (swept > 0) log.info({ drafts: swept }, 'removed unacknowledged drafts left by a crash');

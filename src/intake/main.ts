@@ -3,6 +3,7 @@ import { loadConfig } from '../config.ts';
 import { createLog } from '../log.ts';
 import { createIntake } from './intake.ts';
 import { createIntakeServer } from './server.ts';
+import { disposeGpgSealer } from '../crypto/seal-gpg.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     setTimeout(() => {
       log.warn('stopping: deadline reached; tips still uploading were not acknowledged');
       server.closeAllConnections();
+      // close() never ran: the gpg home would be left behind (the next start would sweep it).
+      disposeGpgSealer(intake.gpg);
       process.exit(1);
     }, config.DRAIN_SECONDS * 1000).unref();
   };

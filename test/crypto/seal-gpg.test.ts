@@ -2,11 +2,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { writeFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
-import { disposeGpgSealer, prepareGpgSealer, sealWithGpg, type GpgSealer } from '../../src/crypto/seal-gpg.ts';
+import { disposeGpgSealer, prepareGpgSealer, sealWithGpg, sweepGpgHomes, type GpgSealer } from '../../src/crypto/seal-gpg.ts';
 import { dayOf } from '../../src/crypto/seal.ts';
 import { gpg, gpgDecrypt, makeEditor, type GpgEditor } from '../support/gpg.ts';
 import { removeDirs, tempDir } from '../support/cleanup.ts';
@@ -92,4 +92,38 @@ test('without gpg on the machine there is no gpg sealer, with a reason, and noth
     process.env.PATH = path;
   }
   assert.ok(existsSync(sealer.home), 'the live sealer is untouched');
+});
+
+test('at start, only the gpg homes of intakes that are gone are swept; live owners and unknown folders stay', async () => {
+  const dir = tempDir('buzon-sweep-');
+  try {
+    const keys = [await openpgp.readKey({ armoredKey: cv.publicKey })];
+    const mine = await prepareGpgSealer(keys, dir);
+    assert.ok(mine.sealer, mine.reason);
+    const homeOf = (name: string, owner?: number) => {
+      const home = join(dir, name);
+      mkdirSync(home);
+      if (owner !== undefined) writeFileSync(join(home, 'buzon-owner.pid'), String(owner));
+      return home;
+    };
+    // A pid that existed and is gone: a child that has exited.
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('exit', r));
+    const live = spawn('sleep', ['30']);
+    try {
+      const dead = homeOf('buzon-gnupg-dead01', gone.pid!);
+      const other = homeOf('buzon-gnupg-live01', live.pid!);
+      const unowned = homeOf('buzon-gnupg-none01');
+      const garbled = homeOf('buzon-gnupg-bad001', -1);
+      const foreign = homeOf('someone-else', gone.pid!);
+      assert.equal(sweepGpgHomes(dir), 1);
+      assert.equal(existsSync(dead), false, 'the dead owner\'s home is removed');
+      for (const kept of [mine.sealer.home, other, unowned, garbled, foreign]) assert.ok(existsSync(kept), `${kept} is kept`);
+    } finally {
+      live.kill();
+      disposeGpgSealer(mine.sealer);
+    }
+  } finally {
+    removeDirs(dir);
+  }
 });

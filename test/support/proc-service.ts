@@ -23,7 +23,7 @@ export class Proc {
   private exited: Promise<{ code: number | null; signal: string | null }> = Promise.resolve({ code: null, signal: null });
   private readonly log: WriteStream;
   /** The child's TMPDIR, removed by close(): what a killed process leaves there (the intake's gpg home) goes too. */
-  private readonly tmp = tempDir('buzon-proc-');
+  readonly tmp = tempDir('buzon-proc-');
   /** Everything the current incarnation has written to stdout, for readiness checks on log lines. */
   output = '';
   starts = 0;
