@@ -16,8 +16,12 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ProbedStream } from './video-probe.ts';
 import { isCoverArt } from './video-probe.ts';
 
-/** Real moovs are a few MiB even for hours of video; a larger one is left to ffprobe. */
-const MAX_MOOV = 32 * 1024 * 1024;
+/**
+ * Real moovs are a few MiB even for hours of video; a larger one is left to ffprobe. The moov is read
+ * whole and synchronously (a few hundred KiB from RAM-backed scratch for a phone clip), so this also
+ * bounds how long the read can hold the event loop.
+ */
+const MAX_MOOV = 16 * 1024 * 1024;
 const MAX_TOP_BOXES = 100_000;
 /** A visual sample entry: box header, 6 reserved bytes, data reference index, 70 bytes of fields. */
 const VISUAL_ENTRY_FIELDS = 86;
