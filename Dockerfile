@@ -12,4 +12,6 @@ COPY . .
 ENV NODE_ENV=production HOST=0.0.0.0 SCRATCH_DIR=/dev/shm/buzon NODE_OPTIONS=--max-semi-space-size=4
 USER node
 EXPOSE 8080
-CMD ["npx", "tsx", "src/intake/main.ts"]
+# node itself as the container's process, not npx: `docker stop` sends SIGTERM to it, and the intake
+# then finishes the tips in flight (npm does not pass the signal on).
+CMD ["node", "--import", "tsx", "src/intake/main.ts"]

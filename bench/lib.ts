@@ -133,8 +133,8 @@ export interface Service {
 }
 
 /**
- * As `npm start` runs it (npx tsx). BENCH_PROFILE_DIR runs node directly with --cpu-prof instead,
- * since Node 20 refuses --cpu-prof in NODE_OPTIONS; profiles are written when the process stops.
+ * As `npm start` runs it (`node --import tsx`). BENCH_PROFILE_DIR adds --cpu-prof (Node 20 refuses
+ * it in NODE_OPTIONS); profiles are written when the process stops.
  * Detached: the role leads its own process group, for stopAtExit.
  */
 function spawnRole(script: string, env: Record<string, string>): ChildProcess {
@@ -143,11 +143,11 @@ function spawnRole(script: string, env: Record<string, string>): ChildProcess {
   const opts = { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env }, detached: true };
   const prof = process.env.BENCH_PROFILE_DIR;
   if (prof) return spawn(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${prof}`, '--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
-  return spawn('npx', ['tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /**
- * `child`, spawned detached, whose process group (npx → tsx → node, even once npx is gone) is
+ * `child`, spawned detached, whose process group (the role's node and any child it started) is
  * SIGKILLed if still running when the bench exits: a SIGTERM would leave a worker waiting for ever
  * on the Redis killed alongside it.
  */

@@ -6,10 +6,15 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh run
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 
+redis_pid=''
 pids=()
+# The intake and the worker stop first and are waited for: they finish the tips in flight, which
+# needs Redis. Redis stops last.
 cleanup() {
   trap - EXIT INT TERM
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "$redis_pid" ]; then kill -TERM "$redis_pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
@@ -21,7 +26,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
     --appendonly yes --appendfsync everysec --save 60 1 --daemonize no --loglevel warning \
     --logfile "$data/redis.log" &
-  pids+=($!)
+  redis_pid=$!
   for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
   [ -S "$sock" ] || { echo "buzon: embedded redis-server did not start; see $data/redis.log" >&2; exit 1; }
   export REDIS_URL="unix://$sock"
@@ -30,7 +35,9 @@ fi
 # A young generation of 4 MiB semi-spaces instead of V8's 16: during 20 concurrent uploads the intake
 # peaked at 241 MiB instead of 271, with no measurable cost in tips per second (BENCHMARKS.md, round 5).
 export NODE_OPTIONS="--max-semi-space-size=4${NODE_OPTIONS:+ $NODE_OPTIONS}"
-npx tsx src/intake/main.ts & pids+=($!)
-npx tsx workers/main.ts & pids+=($!)
+# node itself, not npx: the pid we keep is then the service's own, so the SIGTERM above reaches it
+# (through npx it reached npm, and the intake and worker were left running without Redis).
+node --import tsx src/intake/main.ts & pids+=($!)
+node --import tsx workers/main.ts & pids+=($!)
 # If any of them stops, stop the rest.
 wait -n
