@@ -1,0 +1,86 @@
+/**
+ * `npm start` (scripts/start.sh) stopped with a SIGTERM to the script alone, as a supervisor or a
+ * `kill <pid>` does: the intake and the worker must get it and stop, not be left running. They were,
+ * while the script started them through npx: npm took the signal and did not pass it on.
+ * Run against this test's own Redis (REDIS_URL), so the embedded one under ./data is never touched.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, startRedis } from '../support/redis.ts';
+import { killAtExit, removeDirs, tempDir } from '../support/cleanup.ts';
+
+/** Every live descendant of `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => { for (const c of children.get(p) ?? []) { out.push(c); walk(c); } };
+  walk(pid);
+  return out;
+}
+
+/** Running, not gone and not a zombie (exited, waiting for its parent to reap it). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('a SIGTERM to npm start stops the intake and the worker, and the intake removes its gpg home', { timeout: 120_000 }, async () => {
+  const root = tempDir('buzon-npm-start-');
+  const scratch = tempDir('buzon-npm-start-', '/dev/shm');
+  const redis = await startRedis(join(root, 'redis'));
+  const port = await freePort();
+  const tmp = join(root, 'tmp');
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TMPDIR: tmp,
+    NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), REDIS_URL: redis.url,
+    KEYS_DIR: join(root, 'keys'), DEMO_KEY_DIR: join(root, 'demo'), UPLOADS_DIR: join(root, 'uploads'),
+    INBOX_DIR: join(root, 'inbox'), PARTIALS_DIR: join(root, 'partials'), SCRATCH_DIR: scratch,
+  };
+  mkdirSync(tmp);
+  const start = killAtExit(spawn('bash', ['scripts/start.sh'], { env, detached: true, stdio: 'ignore' }), () => {
+    try { process.kill(-start.pid!, 'SIGKILL'); } catch { /* gone */ }
+  });
+  const exited = new Promise<number | null>((resolve) => start.once('exit', (code) => resolve(code)));
+  try {
+    let up = false;
+    for (let i = 0; i < 600 && !up; i++) {
+      up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      if (!up) await sleep(100);
+    }
+    assert.ok(up, 'the intake answered /healthz');
+    // The worker is up once it has joined the queue: give it the same few seconds as the intake.
+    await sleep(2000);
+    const service = descendants(start.pid!);
+    const cmdlines = service.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
+    assert.ok(cmdlines.some((c) => c.includes('src/intake/main.ts')), `an intake runs: ${cmdlines.join(' | ')}`);
+    assert.ok(cmdlines.some((c) => c.includes('workers/main.ts')), 'a worker runs');
+    assert.equal(readdirSync(tmp).filter((n) => n.startsWith('buzon-gnupg-')).length, 1, 'the intake made its gpg home');
+
+    process.kill(start.pid!, 'SIGTERM');
+    const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+    assert.notEqual(code, 'timeout', 'npm start ended within 30 s');
+    const left = service.filter(alive);
+    assert.deepEqual(left, [], `still running: ${left.map((p) => cmdlines[service.indexOf(p)]).join(' | ')}`);
+    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('buzon-gnupg-')), [], 'the intake removed its gpg home');
+  } finally {
+    try { process.kill(-start.pid!, 'SIGKILL'); } catch { /* gone */ }
+    await redis.stop();
+    removeDirs(root, scratch);
+  }
+});
