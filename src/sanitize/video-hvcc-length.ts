@@ -5,12 +5,14 @@
  * -show_data, which cannot go with the packet listing (it would hex-dump every packet): a run of its
  * own, ~0.1 s on every iPhone video, whose default codec is HEVC.
  *
- * Trust: ffprobe names the streams, we only read one byte of a record. A record is used only when
- * the file's HEVC tracks and ffprobe's HEVC streams match one to one, in order, each record exactly
- * as long as the extradata ffprobe reports for its stream. Anything else (two moovs, several sample
- * descriptions, a moov too big to read whole) returns undefined, and the caller asks ffprobe. A
- * wrong size could not blank the wrong bytes anyway: the scrub's walk must tile every sample with
- * NAL units of that size before it writes anything.
+ * Trust: the file's author controls both the records and what ffprobe reports, and a wrong size
+ * would let the scrub's walk tile a sample differently from the decoder (an SEI unit kept, or slice
+ * bytes blanked). So every track is classified, and must agree with ffprobe's stream at the same
+ * position (ffmpeg makes one stream per trak, in order; cover pictures aside): HEVC here only for a
+ * 'vide' track with one hvc1/hev1 sample description whose children are all known not to replace
+ * ffmpeg's extradata (an extra glbl, avcC or strf would), and exactly as long as the extradata
+ * ffprobe reports. Any other HEVC-looking track (Dolby Vision's dvh1/dvhe, a second sample table),
+ * any disagreement, a moov too big or too many boxes: undefined, and the caller asks ffprobe.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ProbedStream } from './video-probe.ts';
@@ -22,29 +24,44 @@ import { isCoverArt } from './video-probe.ts';
  * bounds how long the read can hold the event loop.
  */
 const MAX_MOOV = 16 * 1024 * 1024;
-const MAX_TOP_BOXES = 100_000;
+const MAX_TOP_BOXES = 20_000;
+/** More children than this in one box is not a file a phone or an editor wrote: left to ffprobe. */
+const MAX_CHILDREN = 4_096;
 /** A visual sample entry: box header, 6 reserved bytes, data reference index, 70 bytes of fields. */
 const VISUAL_ENTRY_FIELDS = 86;
 const HVCC_MIN = 23;
 const LENGTH_AT = 21;
+/** Sample description types ffmpeg 5.1 reads as HEVC; we read the plain ones only. */
+const FFMPEG_HEVC = new Set(['hvc1', 'hev1', 'dvh1', 'dvhe']);
+const PLAIN_HEVC = new Set(['hvc1', 'hev1']);
+/**
+ * Children of an hvc1/hev1 entry that ffmpeg reads as something other than extradata (aspect,
+ * colour, bit rate, field order, Dolby Vision and HDR side data, spherical video).
+ */
+const HARMLESS = new Set(['pasp', 'colr', 'btrt', 'clap', 'fiel', 'dvcC', 'dvvC', 'dvwC', 'mdcv', 'clli', 'amve', 'st3d', 'sv3d', 'SA3D']);
+
+type Track = { hevc: Buffer } | 'other';
 
 /** Index of every HEVC stream in `indexes` → its NAL length size (1, 2 or 4); undefined if unsure. */
 export function hvccLengthsFromMoov(path: string, streams: ProbedStream[], indexes: number[]): Map<number, number> | undefined {
   const moov = readMoov(path);
   if (!moov) return undefined;
-  const records: Buffer[] = [];
-  for (const trak of children(moov, 8)) {
-    if (trak === undefined) return undefined;
-    if (trak.type !== 'trak') continue;
-    const rec = hvccOf(trak.box);
-    if (rec === null) return undefined;
-    if (rec) records.push(rec);
+  const traks = only(moov, 8, 'trak', true);
+  if (!traks) return undefined;
+  const tracks: Track[] = [];
+  for (const trak of traks) {
+    const t = classify(trak);
+    if (t === undefined) return undefined;
+    tracks.push(t);
   }
-  const hevc = streams.filter((s) => s.codec_name === 'hevc' && !isCoverArt(s)).sort((a, b) => a.index - b.index);
-  if (hevc.length !== records.length) return undefined;
+  const byPosition = streams.filter((s) => !isCoverArt(s)).sort((a, b) => a.index - b.index);
+  if (byPosition.length !== tracks.length) return undefined;
   const out = new Map<number, number>();
-  for (const [i, s] of hevc.entries()) {
-    const rec = records[i]!;
+  for (const [i, s] of byPosition.entries()) {
+    const t = tracks[i]!;
+    if ((s.codec_name === 'hevc') !== (t !== 'other')) return undefined;
+    if (t === 'other') continue;
+    const rec = t.hevc;
     if (rec.length !== s.extradata_size || rec.length < HVCC_MIN || rec[0] !== 1) return undefined;
     const size = (rec[LENGTH_AT]! & 3) + 1;
     if (size === 3) return undefined; // not allowed by ISO 14496-15
@@ -81,48 +98,48 @@ function readMoov(path: string): Buffer | undefined {
   }
 }
 
-/** The boxes inside `box` from `start`; undefined in place of the rest when one is malformed. */
-function* children(box: Buffer, start: number): Generator<{ type: string; box: Buffer } | undefined> {
+/** The boxes inside `box` from `start`; undefined when one is malformed or there are too many. */
+function boxes(box: Buffer, start: number): Array<{ type: string; box: Buffer }> | undefined {
+  const out: Array<{ type: string; box: Buffer }> = [];
   let p = start;
   while (p + 8 <= box.length) {
     const size = box.readUInt32BE(p);
-    if (size < 8 || p + size > box.length) {
-      yield undefined;
-      return;
-    }
-    yield { type: box.toString('latin1', p + 4, p + 8), box: box.subarray(p, p + size) };
+    if (size < 8 || p + size > box.length || out.length >= MAX_CHILDREN) return undefined;
+    out.push({ type: box.toString('latin1', p + 4, p + 8), box: box.subarray(p, p + size) });
     p += size;
   }
+  return out;
 }
 
-function child(box: Buffer, start: number, type: string): Buffer | null | undefined {
-  for (const c of children(box, start)) {
-    if (c === undefined) return null;
-    if (c.type === type) return c.box;
-  }
-  return undefined;
+/** Every child of type `type` (`many`), or the one child of that type; undefined if unsure. */
+function only(box: Buffer, start: number, type: string, many: true): Buffer[] | undefined;
+function only(box: Buffer, start: number, type: string): Buffer | undefined;
+function only(box: Buffer, start: number, type: string, many = false): Buffer[] | Buffer | undefined {
+  const all = boxes(box, start);
+  if (!all) return undefined;
+  const found = all.filter((c) => c.type === type).map((c) => c.box);
+  if (many) return found;
+  return found.length === 1 ? found[0] : undefined;
 }
 
-/** A trak's hvcC payload; undefined when its track is not HEVC; null when unsure. */
-function hvccOf(trak: Buffer): Buffer | null | undefined {
-  let box: Buffer = trak;
-  for (const type of ['mdia', 'minf', 'stbl']) {
-    const next = child(box, 8, type);
-    if (next === null) return null;
-    if (next === undefined) return undefined; // no sample table: ffprobe's stream, if any, is not HEVC from here
-    box = next;
-  }
-  const stsd = child(box, 8, 'stsd');
-  if (!stsd) return stsd === null ? null : undefined;
-  if (stsd.length < 16 + 8) return undefined;
-  const entries = stsd.readUInt32BE(12);
+/** What ffmpeg will make of a trak, as far as HEVC goes; undefined when we cannot be sure. */
+function classify(trak: Buffer): Track | undefined {
+  const mdia = only(trak, 8, 'mdia');
+  const hdlr = mdia && only(mdia, 8, 'hdlr');
+  const minf = mdia && only(mdia, 8, 'minf');
+  const stbl = minf && only(minf, 8, 'stbl');
+  const stsd = stbl && only(stbl, 8, 'stsd');
+  if (!hdlr || !stsd || hdlr.length < 20 || stsd.length < 16 + 8) return undefined;
   const entry = stsd.subarray(16);
   const type = entry.toString('latin1', 4, 8);
-  if (type !== 'hvc1' && type !== 'hev1') return undefined;
-  // Several sample descriptions could switch configuration mid-stream: leave that to ffprobe.
-  if (entries !== 1) return null;
+  if (!FFMPEG_HEVC.has(type)) return 'other';
+  // Dolby Vision's own types, a track that is not video, several descriptions: left to ffprobe.
+  if (!PLAIN_HEVC.has(type) || hdlr.toString('latin1', 16, 20) !== 'vide' || stsd.readUInt32BE(12) !== 1) return undefined;
   const size = entry.readUInt32BE(0);
-  if (size < VISUAL_ENTRY_FIELDS || size > entry.length) return null;
-  const hvcc = child(entry.subarray(0, size), VISUAL_ENTRY_FIELDS, 'hvcC');
-  return hvcc ? hvcc.subarray(8) : null;
+  if (size < VISUAL_ENTRY_FIELDS || size > entry.length) return undefined;
+  const children = boxes(entry.subarray(0, size), VISUAL_ENTRY_FIELDS);
+  if (!children) return undefined;
+  const hvcc = children.filter((c) => c.type === 'hvcC');
+  if (hvcc.length !== 1 || children.some((c) => c.type !== 'hvcC' && !HARMLESS.has(c.type))) return undefined;
+  return { hevc: hvcc[0]!.box.subarray(8) };
 }

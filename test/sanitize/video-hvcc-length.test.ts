@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hvccLengthsFromMoov } from '../../src/sanitize/video-hvcc-length.ts';
 import { hvccLengthSizes } from '../../src/sanitize/video-sei-scrub.ts';
 import { limitsFor, listPackets, type ProbedStream } from '../../src/sanitize/video-probe.ts';
@@ -80,4 +81,71 @@ describe('gives way to ffprobe when it cannot match', () => {
     const cut = truncate(path, w.file('cut.mp4'));
     assert.equal(hvccLengthsFromMoov(cut, streams, hevcIndexes(streams)), undefined);
   });
+});
+
+/** Absolute [start, end) of each box on the path from the top level, in a file whose moov is last. */
+function boxPath(file: Buffer, path: string[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  // Where children start: after the header, after stsd's version and count, after a visual entry's fields.
+  const childrenAt = (type: string) => (type === 'stsd' ? 16 : type === 'hvc1' || type === 'hev1' ? 86 : 8);
+  let [from, to, skip] = [0, file.length, 0];
+  for (const want of path) {
+    let p = from + skip;
+    for (;;) {
+      assert.ok(p + 8 <= to, `no ${want}`);
+      const size = file.readUInt32BE(p);
+      if (file.toString('latin1', p + 4, p + 8) === want) break;
+      p += size;
+    }
+    out.push([p, p + file.readUInt32BE(p)]);
+    [from, to, skip] = [p, p + file.readUInt32BE(p), childrenAt(want)];
+  }
+  return out;
+}
+
+/** `file` with `bytes` put at `at` inside the boxes of `path`, each of them grown to hold it. */
+function inserted(file: Buffer, path: Array<[number, number]>, at: number, bytes: Buffer): Buffer {
+  const out = Buffer.concat([file.subarray(0, at), bytes, file.subarray(at)]);
+  for (const [start] of path) out.writeUInt32BE(out.readUInt32BE(start) + bytes.length, start);
+  return out;
+}
+
+const HVCC_PATH = ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd', 'hvc1', 'hvcC'];
+
+describe('a file crafted to make the two readings differ is left to ffprobe', () => {
+  it('a glbl box before the hvcC, as long as it and saying 2-byte lengths (ffmpeg takes the first)', async () => {
+    const path = made('glbl.mp4', ['hevc'], ['-tag:v', 'hvc1']);
+    const file = readFileSync(path);
+    const p = boxPath(file, HVCC_PATH);
+    const [start, end] = p[p.length - 1]!;
+    const glbl = Buffer.from(file.subarray(start, end));
+    glbl.write('glbl', 4, 'latin1');
+    glbl[8 + 21] = (glbl[8 + 21]! & ~3) | 1;
+    writeFileSync(path, inserted(file, p.slice(0, -1), start, glbl));
+    const streams = await streamsOf(path);
+    assert.equal(hvccLengthsFromMoov(path, streams, hevcIndexes(streams)), undefined);
+  });
+
+  it('an HEVC sample description in a track whose handler is not video', async () => {
+    const path = made('soun.mp4', ['hevc'], ['-tag:v', 'hvc1']);
+    const file = readFileSync(path);
+    const [hdlr] = boxPath(file, ['moov', 'trak', 'mdia', 'hdlr']).slice(-1);
+    file.write('soun', hdlr![0] + 16, 'latin1');
+    writeFileSync(path, file);
+    const streams = await streamsOf(path);
+    assert.equal(hvccLengthsFromMoov(path, streams, hevcIndexes(streams)), undefined);
+  });
+});
+
+it('a configuration that says 2-byte lengths is read as 2, as ffprobe reads it', async () => {
+  const path = made('two-byte.mp4', ['hevc'], ['-tag:v', 'hvc1']);
+  const file = readFileSync(path);
+  const [hvcc] = boxPath(file, HVCC_PATH).slice(-1);
+  const at = hvcc![0] + 8 + 21;
+  file[at] = (file[at]! & ~3) | 1;
+  writeFileSync(path, file);
+  const streams = await streamsOf(path);
+  const indexes = hevcIndexes(streams);
+  assert.deepEqual([...hvccLengthsFromMoov(path, streams, indexes)!], [[indexes[0], 2]]);
+  assert.deepEqual([...(await hvccLengthSizes(path, indexes, { ...limitsFor(path, false), fileBytes: 0 }))!], [[indexes[0], 2]]);
 });
