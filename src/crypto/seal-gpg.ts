@@ -16,7 +16,7 @@
  * back to openpgp.js rather than seal a single tip differently.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Socket } from 'node:net';
@@ -138,7 +138,7 @@ export async function prepareGpgSealer(keys: openpgp.PublicKey[], dir = tmpdir()
   // the vault file; its home holds public keys and its own state only (test/crypto/seal-gpg.test.ts).
   const home = mkdtempSync(join(dir, HOME_PREFIX));
   // Whose home this is: a later start removes it once this process is gone (sweepGpgHomes).
-  writeFileSync(join(home, OWNER_FILE), String(process.pid));
+  writeFileSync(join(home, OWNER_FILE), owner(process.pid) ?? String(process.pid));
   const armored = keys.map((k) => k.armor()).join('\n');
   const imported = spawnSync('gpg', ['--homedir', home, ...BASE, '--import'], { input: armored, stdio: ['pipe', 'ignore', 'ignore'] });
   if (imported.error || imported.status !== 0) {
@@ -164,25 +164,49 @@ const OWNER_FILE = 'buzon-owner.pid';
 /**
  * Removes the gpg homes in `dir` whose intake is no longer running: a crash or a kill leaves its
  * home behind (public keys only, but they pile up). Several intakes on one machine may share `dir`,
- * so a home is removed only when its owner file names a process that no longer exists (in this PID
- * namespace: containers that share a temp folder need one each); a home without one
- * (not ours, or from an older version) is left alone. Returns how many were removed.
+ * so a home is removed only when its owner file names a process that is gone: its pid and its start
+ * time, so that a reused pid (an intake that is PID 1 in its container at every start) does not keep
+ * it. Only folders of our own user are looked at, and nothing here can stop a start: in a shared
+ * /tmp anyone can plant a name, and a home we cannot remove is left. PIDs are this namespace's;
+ * containers that share a temp folder need one each. Returns how many were removed.
  */
 export function sweepGpgHomes(dir = tmpdir()): number {
   let removed = 0;
-  for (const name of readdirSync(dir)) {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
     if (!name.startsWith(HOME_PREFIX)) continue;
-    let pid: number;
     try {
-      pid = Number(readFileSync(join(dir, name, OWNER_FILE), 'utf8'));
+      const home = join(dir, name);
+      const st = lstatSync(home);
+      if (!st.isDirectory() || st.uid !== process.getuid?.()) continue;
+      const recorded = readFileSync(join(home, OWNER_FILE), 'utf8').trim();
+      const pid = Number(recorded.split(' ')[0]);
+      if (!Number.isSafeInteger(pid) || pid <= 0) continue;
+      const now = owner(pid);
+      // Alive when the pid exists and, where /proc tells, started when the owner did.
+      if (now !== undefined ? now === recorded || !recorded.includes(' ') : alive(pid)) continue;
+      rmSync(home, { recursive: true, force: true });
+      removed++;
     } catch {
-      continue;
+      // Not ours to judge (unreadable, raced away): left alone.
     }
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-    removed++;
   }
   return removed;
+}
+
+/** "pid starttime" from /proc (start time in clock ticks since boot); undefined if the pid is gone. */
+function owner(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function alive(pid: number): boolean {

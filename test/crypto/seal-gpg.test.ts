@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
@@ -116,9 +116,24 @@ test('at start, only the gpg homes of intakes that are gone are swept; live owne
       const unowned = homeOf('buzon-gnupg-none01');
       const garbled = homeOf('buzon-gnupg-bad001', -1);
       const foreign = homeOf('someone-else', gone.pid!);
-      assert.equal(sweepGpgHomes(dir), 1);
+      // A live pid that started at another time: the pid was reused (an intake is PID 1 in its
+      // container at every start), so its owner is gone.
+      const reused = homeOf('buzon-gnupg-reuse1');
+      writeFileSync(join(reused, 'buzon-owner.pid'), `${live.pid} 1`);
+      const liveOwner = homeOf('buzon-gnupg-live02');
+      const stat = readFileSync(`/proc/${live.pid}/stat`, 'utf8');
+      writeFileSync(join(liveOwner, 'buzon-owner.pid'), `${live.pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`);
+      // Not folders of ours: a file, and a link to a folder with a dead owner. Never followed.
+      writeFileSync(join(dir, 'buzon-gnupg-file01'), String(gone.pid));
+      const target = homeOf('elsewhere', gone.pid!);
+      symlinkSync(target, join(dir, 'buzon-gnupg-link01'));
+      assert.equal(sweepGpgHomes(dir), 2);
       assert.equal(existsSync(dead), false, 'the dead owner\'s home is removed');
-      for (const kept of [mine.sealer.home, other, unowned, garbled, foreign]) assert.ok(existsSync(kept), `${kept} is kept`);
+      assert.equal(existsSync(reused), false, 'a home whose pid was reused is removed');
+      for (const kept of [mine.sealer.home, other, unowned, garbled, foreign, liveOwner, join(dir, 'buzon-gnupg-file01'), join(dir, 'buzon-gnupg-link01'), target]) {
+        assert.ok(existsSync(kept), `${kept} is kept`);
+      }
+      assert.equal(sweepGpgHomes(join(dir, 'no-such-folder')), 0, 'a temp folder that cannot be read stops nothing');
     } finally {
       live.kill();
       disposeGpgSealer(mine.sealer);
