@@ -23,7 +23,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   data="$PWD/data/redis"
   mkdir -p "$data"; chmod 700 "$data"
   sock="$data/redis.sock"
-  redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
+  # In a session of its own: Ctrl-C in a terminal signals the whole process group, and Redis would
+  # stop at once, before the intake and worker have finished what is in flight. cleanup stops it last.
+  setsid redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
     --appendonly yes --appendfsync everysec --save 60 1 --daemonize no --loglevel warning \
     --logfile "$data/redis.log" &
   redis_pid=$!
