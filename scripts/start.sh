@@ -9,23 +9,26 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 redis_pid=''
 pids=()
 # The intake and the worker stop first and are waited for: they finish the tips in flight, which
-# needs Redis. Redis stops last.
+# needs Redis. Redis stops last when the script alone is signalled (a supervisor, kill); Ctrl-C
+# reaches all three at once (see below).
 cleanup() {
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM HUP
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ -n "$redis_pid" ]; then kill -TERM "$redis_pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP
 
 if [ -z "${REDIS_URL:-}" ]; then
   data="$PWD/data/redis"
   mkdir -p "$data"; chmod 700 "$data"
   sock="$data/redis.sock"
-  # In a session of its own: Ctrl-C in a terminal signals the whole process group, and Redis would
-  # stop at once, before the intake and worker have finished what is in flight. cleanup stops it last.
-  setsid redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
+  # Not in a session of its own, though Ctrl-C (which signals the whole process group) then stops it
+  # while the intake and worker drain: nothing is lost (a tip committed meanwhile waits in the vault's
+  # outbox, a delivery is redone), whereas a Redis left running by a second Ctrl-C or a closed
+  # terminal would share ./data/redis with the next start's.
+  redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$data" \
     --appendonly yes --appendfsync everysec --save 60 1 --daemonize no --loglevel warning \
     --logfile "$data/redis.log" &
   redis_pid=$!
