@@ -27,8 +27,7 @@ async function main(): Promise<void> {
       log.warn('stopping: deadline reached; tips still uploading were not acknowledged');
       server.closeAllConnections();
       // close() never ran: the gpg home would be left behind (the next start would sweep it).
-      disposeGpgSealer(intake.gpg);
-      process.exit(1);
+      try { disposeGpgSealer(intake.gpg); } finally { process.exit(1); }
     }, config.DRAIN_SECONDS * 1000).unref();
   };
   process.on('SIGTERM', stop);
