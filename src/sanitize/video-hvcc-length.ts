@@ -16,6 +16,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ProbedStream } from './video-probe.ts';
+import { topLevelBoxes } from './iso-boxes.ts';
 import { isCoverArt } from './video-probe.ts';
 
 /**
@@ -61,38 +62,32 @@ export function hvccLengthsFromMoov(path: string, streams: ProbedStream[], index
     const t = tracks[i]!;
     if ((s.codec_name === 'hevc') !== (t !== 'other')) return undefined;
     if (t === 'other') continue;
-    const rec = t.hevc;
-    if (rec.length !== s.extradata_size || rec.length < HVCC_MIN || rec[0] !== 1) return undefined;
-    const size = (rec[LENGTH_AT]! & 3) + 1;
-    if (size === 3) return undefined; // not allowed by ISO 14496-15
+    const size = hvccLengthSize(t.hevc, s.extradata_size);
+    if (size === undefined) return undefined;
     out.set(s.index, size);
   }
   return indexes.every((i) => out.has(i)) ? out : undefined;
 }
 
-/** The one top-level moov, whole; undefined for none, two, or one too big. */
+/**
+ * The NAL length size (1, 2 or 4) an HEVCDecoderConfigurationRecord gives, when the record is
+ * `expectedLength` bytes (what ffprobe reports) and well formed; else undefined.
+ */
+export function hvccLengthSize(rec: Buffer, expectedLength: number | undefined): number | undefined {
+  if (rec.length !== expectedLength || rec.length < HVCC_MIN || rec[0] !== 1) return undefined;
+  const size = (rec[LENGTH_AT]! & 3) + 1;
+  return size === 3 ? undefined : size; // 3 is not allowed by ISO 14496-15
+}
+
+/** The one top-level moov, whole; undefined for none, two, one with a 64-bit size, or one too big. */
 function readMoov(path: string): Buffer | undefined {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const head = Buffer.alloc(16);
-    let moov: { at: number; size: number } | undefined;
-    for (let at = 0, boxes = 0; at < size; boxes++) {
-      if (at + 8 > size || boxes > MAX_TOP_BOXES) return undefined;
-      readSync(fd, head, 0, 16, at);
-      let box = head.readUInt32BE(0);
-      if (box === 1) box = at + 16 <= size ? Number(head.readBigUInt64BE(8)) : 0;
-      else if (box === 0) box = size - at;
-      if (box < 8 || at + box > size) return undefined;
-      if (head.toString('latin1', 4, 8) === 'moov') {
-        if (moov || head.readUInt32BE(0) === 1) return undefined;
-        moov = { at, size: box };
-      }
-      at += box;
-    }
-    if (!moov || moov.size > MAX_MOOV) return undefined;
-    const buf = Buffer.alloc(moov.size);
-    return readSync(fd, buf, 0, moov.size, moov.at) === moov.size ? buf : undefined;
+    const moovs = topLevelBoxes(fd, fstatSync(fd).size, MAX_TOP_BOXES)?.filter((b) => b.type === 'moov');
+    const moov = moovs?.length === 1 ? moovs[0]! : undefined;
+    if (!moov || moov.header !== 8 || moov.end - moov.start > MAX_MOOV) return undefined;
+    const buf = Buffer.alloc(moov.end - moov.start);
+    return readSync(fd, buf, 0, buf.length, moov.start) === buf.length ? buf : undefined;
   } finally {
     closeSync(fd);
   }

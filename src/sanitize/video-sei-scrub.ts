@@ -21,14 +21,16 @@ import { z } from 'zod';
 import { runTool } from './subprocess.ts';
 import type { ToolLimits } from './subprocess.ts';
 import { inputArgs, limitsFor, listPackets } from './video-probe.ts';
-import { hvccLengthsFromMoov } from './video-hvcc-length.ts';
+import { hvccLengthSize, hvccLengthsFromMoov } from './video-hvcc-length.ts';
+import { topLevelBoxes } from './iso-boxes.ts';
 import type { ProbedStream } from './video-probe.ts';
 
 type Codec = 'h264' | 'hevc';
+// The NAL header of a filler unit, and how to tell an SEI unit. The NAL length size comes from
+// ffprobe (H.264) or the hvcC record (HEVC: hvccLengthSize).
 const CODEC = {
-  // The length size sits in avcC byte 4 / hvcC byte 21; configurationVersion 1 tells it is one.
-  h264: { configBytes: 7, lengthAt: 4, header: Buffer.from([0x0c]), isSei: (b: Buffer) => (b[0]! & 0x1f) === 6 },
-  hevc: { configBytes: 23, lengthAt: 21, header: Buffer.from([0x4c, 0x01]), isSei: (b: Buffer) => (b[0]! & 0x7e) === 78 || (b[0]! & 0x7e) === 80 },
+  h264: { header: Buffer.from([0x0c]), isSei: (b: Buffer) => (b[0]! & 0x1f) === 6 },
+  hevc: { header: Buffer.from([0x4c, 0x01]), isSei: (b: Buffer) => (b[0]! & 0x7e) === 78 || (b[0]! & 0x7e) === 80 },
 };
 /** runTool keeps at most this much stdout: a longer listing may be cut, so we cannot trust it. */
 const MAX_STDOUT = 64 * 1024 * 1024;
@@ -167,14 +169,12 @@ export async function hvccLengthSizes(path: string, indexes: number[], lim: Tool
   const parsed = Streams.safeParse(json);
   if (!parsed.success) return undefined;
   const out = new Map<number, number>();
-  const c = CODEC.hevc;
   for (const index of indexes) {
     const s = parsed.data.streams.find((x) => x.index === index);
     const hex = (s?.extradata ?? '').split('\n').map((l) => l.slice(10, 50).replace(/ /g, '')).join('');
     const rec = Buffer.from(hex, 'hex');
-    if (s?.codec_name !== 'hevc' || rec.length !== s.extradata_size || rec.length < c.configBytes || rec[0] !== 1) return undefined;
-    const size = (rec[c.lengthAt]! & 3) + 1;
-    if (size === 3) return undefined; // not allowed by ISO 14496-15
+    const size = s?.codec_name === 'hevc' ? hvccLengthSize(rec, s.extradata_size) : undefined;
+    if (size === undefined) return undefined;
     out.set(index, size);
   }
   return out;
@@ -196,18 +196,5 @@ function writeFiller(fd: number, at: number, len: number, header: Buffer): void 
 
 /** [start, end) of every top-level mdat's payload, or undefined for a layout we will not guess at. */
 function mdatPayloads(fd: number, size: number): Array<[number, number]> | undefined {
-  const head = Buffer.alloc(16);
-  const out: Array<[number, number]> = [];
-  for (let off = 0, boxes = 0; off < size; boxes++) {
-    if (off + 8 > size || boxes > MAX_TOP_BOXES) return undefined;
-    readSync(fd, head, 0, 16, off);
-    let box = head.readUInt32BE(0);
-    let hdr = 8;
-    if (box === 1) { box = off + 16 <= size ? Number(head.readBigUInt64BE(8)) : 0; hdr = 16; }
-    else if (box === 0) box = size - off;
-    if (box < hdr || off + box > size) return undefined;
-    if (head.toString('latin1', 4, 8) === 'mdat') out.push([off + hdr, off + box]);
-    off += box;
-  }
-  return out;
+  return topLevelBoxes(fd, size, MAX_TOP_BOXES)?.filter((b) => b.type === 'mdat').map((b) => [b.start + b.header, b.end]);
 }
