@@ -135,7 +135,8 @@ async function sealsLikeUs(s: GpgSealer): Promise<boolean> {
  */
 export async function prepareGpgSealer(keys: openpgp.PublicKey[], dir = tmpdir()): Promise<{ sealer?: GpgSealer; reason?: string }> {
   // Not in RAM-backed scratch, and need not be: gpg streams what it seals from stdin to stdout or
-  // the vault file; its home holds public keys and its own state only (test/crypto/seal-gpg.test.ts).
+  // the vault file; its home holds public keys, gpg's own state and our owner file (a pid) only
+  // (test/crypto/seal-gpg.test.ts searches it for plaintext after a seal).
   const home = mkdtempSync(join(dir, HOME_PREFIX));
   // Whose home this is: a later start removes it once this process is gone (sweepGpgHomes).
   writeFileSync(join(home, OWNER_FILE), owner(process.pid) ?? String(process.pid));
