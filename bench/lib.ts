@@ -12,8 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis, freePort, type TestRedis } from '../test/support/redis.ts';
 import { makeEditor, type GpgEditor } from '../test/support/gpg.ts';
 import { gpgHome, killAtExit, removeDirs, tempDir } from '../test/support/cleanup.ts';
+import { processTree } from '../test/support/proc-tree.ts';
 
-export { removeDirs, tempDir };
+export { processTree, removeDirs, tempDir };
 
 export const MiB = 1024 * 1024;
 
@@ -47,29 +48,6 @@ export function vmHwmMiB(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `pid` and all its descendants, from /proc (npx → tsx → node: the service is the last one). */
-export function processTree(pid: number): Array<{ pid: number; comm: string }> {
-  const children = new Map<number, number[]>();
-  const comm = new Map<number, string>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      comm.set(Number(name), stat.slice(stat.indexOf('(') + 1, close));
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch { /* gone */ }
-  }
-  const out: Array<{ pid: number; comm: string }> = [];
-  const walk = (p: number) => {
-    out.push({ pid: p, comm: comm.get(p) ?? '?' });
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return out;
 }
 
 /** SIGTERM to `pid` and every descendant (npx does not pass signals on to tsx's node child). */

@@ -12,23 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startRedis } from '../support/redis.ts';
 import { killAtExit, removeDirs, tempDir } from '../support/cleanup.ts';
-
-/** Every live descendant of `pid`, from /proc. */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch { /* gone */ }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => { for (const c of children.get(p) ?? []) { out.push(c); walk(c); } };
-  walk(pid);
-  return out;
-}
+import { processTree } from '../support/proc-tree.ts';
 
 /** Running, not gone and not a zombie (exited, waiting for its parent to reap it). */
 function alive(pid: number): boolean {
@@ -66,7 +50,7 @@ test('a SIGTERM to npm start (scripts/start.sh) stops the intake and the worker,
     assert.ok(up, 'the intake answered /healthz');
     // The worker is up once it has joined the queue: give it the same few seconds as the intake.
     await sleep(2000);
-    const service = descendants(start.pid!);
+    const service = processTree(start.pid!).slice(1).map((p) => p.pid);
     const cmdlines = service.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
     assert.ok(cmdlines.some((c) => c.includes('src/intake/main.ts')), `an intake runs: ${cmdlines.join(' | ')}`);
     assert.ok(cmdlines.some((c) => c.includes('workers/main.ts')), 'a worker runs');
