@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { dayOf } from '../crypto/seal.ts';
 import { SEALED_NAME, TIP_ID, type SealedFile, type TipDraft, type Vault } from './vault.ts';
 import { DirSync, fsyncPath } from './dir-sync.ts';
+import { dropPages } from './drop-pages.ts';
 
 const SYNC_EVERY = 64 * 1024 * 1024;
 const [fstatP, fdatasyncP, fsyncP, futimesP, closeP] = [promisify(fstat), promisify(fdatasync), promisify(fsync), promisify(futimes), promisify(close)];
@@ -59,7 +60,8 @@ export class FsVault implements Vault {
         // Flushed to disk as it is written, so the final fsync of a 2 GiB video is short and a
         // note-only tip's fsync does not wait behind gigabytes of unwritten pages. Each flush runs
         // while the next 64 MiB are written (at most one at a time): waiting for it stalled the
-        // whole pipe back to ffmpeg, ~1 s per GiB (BENCHMARKS.md, round 4).
+        // whole pipe back to ffmpeg, ~1 s per GiB (BENCHMARKS.md, round 4). Once on disk, a big
+        // file's pages leave the page cache (drop-pages.ts).
         const fh = await open(path, 'wx', 0o600);
         let size = 0;
         let flushing: Promise<void> = Promise.resolve();
@@ -72,13 +74,14 @@ export class FsVault implements Vault {
             unsynced += bytes.length;
             if (unsynced >= SYNC_EVERY) {
               await flushing;
-              flushing = fh.datasync();
+              flushing = fh.datasync().then(() => dropPages(path));
               unsynced = 0;
             }
           }
           await flushing;
           await fh.utimes(day, day);
           await fh.sync();
+          if (size >= SYNC_EVERY) await dropPages(path);
         } finally {
           await flushing.catch(() => {});
           await fh.close();
@@ -106,20 +109,24 @@ export class FsVault implements Vault {
         let writing = true;
         const written = write(fd).finally(() => { writing = false; });
         try {
-          // The same flushing as put(): every 64 MiB the writer adds is flushed while it writes on.
+          // The same flushing as put(): every 64 MiB the writer adds is flushed while it writes on,
+          // and dropped from the page cache.
           let flushed = 0;
           while (writing) {
             await Promise.race([written.catch(() => {}), sleep(FLUSH_POLL_MS)]);
             const { size } = await fstatP(fd);
             if (writing && size - flushed >= SYNC_EVERY) {
               await fdatasyncP(fd);
+              await dropPages(path);
               flushed = size;
             }
           }
           await written;
           await futimesP(fd, day, day);
           await fsyncP(fd);
-          return { name, size: (await fstatP(fd)).size };
+          const { size } = await fstatP(fd);
+          if (size >= SYNC_EVERY) await dropPages(path);
+          return { name, size };
         } finally {
           await closeP(fd);
         }

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,5 +82,33 @@ test('a writer that fails mid-file refuses the put, closes its descriptor, and a
     assert.equal(existsSync(join(root, '.drafts', tipId(3))), false);
     assert.deepEqual(await vault.list(), []);
     assert.equal(openFds(), fds);
+  });
+});
+
+/** Bytes of `path` in the page cache (util-linux's fincore). */
+function cached(path: string): number {
+  return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' }).trim());
+}
+
+test('a big sealed file leaves the page cache once it is on disk, whichever way it was written', async () => {
+  await withVault(async (vault) => {
+    const draft = await vault.begin(tipId(5));
+    const MiB = 1024 * 1024;
+    const chunk = Buffer.alloc(MiB, 9);
+    const size = 150 * MiB;
+    const put = await draft.put('file-1.pgp', Readable.from((function* () { for (let i = 0; i < size / MiB; i++) yield chunk; })()));
+    const fromFd = await draft.putFromFd!('file-2.pgp', async (fd) => {
+      for (let i = 0; i < size / MiB; i++) writeSync(fd, chunk);
+    });
+    const small = await draft.put('file-3.pgp', Readable.from([Buffer.alloc(MiB, 1)]));
+    await draft.commit();
+    assert.deepEqual([put.size, fromFd.size, small.size], [size, size, MiB]);
+    // Without the drop each big file stays cached whole (150 MiB): a video tip would hold its size in RAM.
+    assert.ok(cached(vault.localPath(tipId(5), 'file-1.pgp')) < 16 * MiB, 'put() drops what it flushed');
+    assert.ok(cached(vault.localPath(tipId(5), 'file-2.pgp')) < 16 * MiB, 'putFromFd() drops what it flushed');
+    // And the bytes are all there, read back from disk.
+    const back = readFileSync(vault.localPath(tipId(5), 'file-2.pgp'));
+    assert.equal(back.length, size);
+    assert.ok(back.subarray(size - MiB).equals(chunk));
   });
 });
