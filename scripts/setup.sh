@@ -11,7 +11,8 @@ need=(redis-server:redis-server ffmpeg:ffmpeg ffprobe:ffmpeg exiftool:libimage-e
       prlimit:util-linux pdftoppm:poppler-utils qpdf:qpdf heif-convert:libheif-examples
       jpegtran:libjpeg-turbo-progs gpg:gnupg)
 if [ "$mode" = test ]; then
-  need+=(chromium:chromium mat2:mat2)
+  # fincore: the vault's test reads how much of a file is in the page cache.
+  need+=(chromium:chromium mat2:mat2 fincore:util-linux-extra)
 fi
 missing=()
 for pair in "${need[@]}"; do
