@@ -138,8 +138,14 @@ export async function prepareGpgSealer(keys: openpgp.PublicKey[], dir = tmpdir()
   // the vault file; its home holds public keys, gpg's own state and our owner file (a pid) only
   // (test/crypto/seal-gpg.test.ts searches it for plaintext after a seal).
   const home = mkdtempSync(join(dir, HOME_PREFIX));
-  // Whose home this is: a later start removes it once this process is gone (sweepGpgHomes).
-  writeFileSync(join(home, OWNER_FILE), owner(process.pid) ?? String(process.pid));
+  // Whose home this is: a later start removes it once this process is gone (sweepGpgHomes). A home
+  // without this file would never be swept, so it goes at once if the file cannot be written.
+  try {
+    writeFileSync(join(home, OWNER_FILE), owner(process.pid) ?? String(process.pid));
+  } catch (e) {
+    rmSync(home, { recursive: true, force: true });
+    throw e;
+  }
   const armored = keys.map((k) => k.armor()).join('\n');
   const imported = spawnSync('gpg', ['--homedir', home, ...BASE, '--import'], { input: armored, stdio: ['pipe', 'ignore', 'ignore'] });
   if (imported.error || imported.status !== 0) {

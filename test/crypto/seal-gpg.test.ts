@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -92,6 +92,24 @@ test('without gpg on the machine there is no gpg sealer, with a reason, and noth
     process.env.PATH = path;
   }
   assert.ok(existsSync(sealer.home), 'the live sealer is untouched');
+});
+
+test('a gpg home whose owner file cannot be written is removed at once, not left for a sweep that would never see it', async (t) => {
+  // A folder that can hold one more folder but no file: a tmpfs with two inodes (its root and the home).
+  const dir = tempDir('buzon-gpg-full-');
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,nr_inodes=2', 'tmpfs', dir]);
+  if (mounted.status !== 0) {
+    t.skip('mounting a tmpfs needs root');
+    return;
+  }
+  try {
+    const keys = [await openpgp.readKey({ armoredKey: cv.publicKey })];
+    await assert.rejects(prepareGpgSealer(keys, dir), /ENOSPC/);
+    assert.deepEqual(readdirSync(dir), [], 'no home is left without its owner file');
+  } finally {
+    spawnSync('umount', [dir]);
+    removeDirs(dir);
+  }
 });
 
 test('at start, only the gpg homes of intakes that are gone are swept; live owners and unknown folders stay', async () => {
