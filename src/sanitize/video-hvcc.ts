@@ -1,17 +1,24 @@
 /**
- * Takes SEI units out of the HEVC decoder configuration (hvcC) of an MP4/MOV/3GP we just remuxed.
+ * Takes SEI units out of the HEVC decoder configuration (hvcC) of an MP4/MOV/3GP, in place: the
+ * tipster's file before a streamed remux (video-stream.ts), or ffmpeg's output after a remux to
+ * scratch (video.ts).
  *
  * Threat: x265 writes its build and full command line ("x265 (build 199) - 3.5+1:[Linux][GCC 12.2.0]
  * ... options: ...") as a user-data SEI, and phone encoders write their own; ffmpeg stores these
  * SEI units in the hvcC box's NAL arrays as well as in the first frame. The filter_units bitstream
  * filter of ffmpeg 5.1 removes them from frames but copies the extradata unfiltered (checked: a
  * raw byte search still finds "x265" after it, and hevc_metadata does not touch SEI either).
- * Defence: after ffmpeg has written the file, we rebuild its moov box with hvcC arrays of prefix
- * and suffix SEI (NAL types 39 and 40) left out, fixing every enclosing box size. Our ffmpeg
- * arguments never ask for faststart, so moov is the last box: shrinking it moves no sample data
- * and no chunk offset. Any other layout is refused rather than guessed at.
+ * Defence: we rebuild the moov box with hvcC arrays of prefix and suffix SEI (NAL types 39 and 40)
+ * left out, fixing every enclosing box size. Only when the moov is the one and last top-level box
+ * (as phones write it, and as our ffmpeg arguments do): shrinking it then moves no sample data and
+ * no chunk offset. Any other layout is refused rather than guessed at, and the streamed cleaner
+ * then cleans ffmpeg's small output moov as it streams past instead (video-moov-stream.ts). Two
+ * moovs are refused because ffmpeg reads the first and skips the rest: cleaning another one would
+ * leave the SEI in place (it did, before). A hostile file's box tree is walked with bounds (at most
+ * 100,000 top-level boxes, a moov of at most 16 MiB held in RAM), as by the other readers.
  */
 import { open } from 'node:fs/promises';
+import { topLevelBoxes } from './iso-boxes.ts';
 
 /** Boxes on the path from moov to hvcC, with where their children start. */
 const CONTAINERS: Record<string, number> = {
@@ -20,7 +27,9 @@ const CONTAINERS: Record<string, number> = {
   hvc1: 86, hev1: 86, // visual sample entry fields
 };
 const SEI_TYPES = new Set([39, 40]);
-const MAX_MOOV = 256 * 1024 * 1024;
+/** Real moovs are a few MiB at most (video-hvcc-length.ts uses the same bound). */
+const MAX_MOOV = 16 * 1024 * 1024;
+const MAX_TOP_BOXES = 100_000;
 
 export class HvccLayoutError extends Error {}
 
@@ -29,19 +38,11 @@ export async function stripHvccSei(path: string): Promise<number> {
   const fh = await open(path, 'r+');
   try {
     const size = (await fh.stat()).size;
-    let offset = 0;
-    let moov: { offset: number; size: number } | undefined;
-    const head = Buffer.alloc(16);
-    while (offset + 8 <= size) {
-      await fh.read(head, 0, 16, offset);
-      let boxSize = head.readUInt32BE(0);
-      if (boxSize === 1) boxSize = Number(head.readBigUInt64BE(8));
-      else if (boxSize === 0) boxSize = size - offset;
-      if (boxSize < 8 || offset + boxSize > size) throw new HvccLayoutError('bad top-level box');
-      if (head.toString('latin1', 4, 8) === 'moov') moov = { offset, size: boxSize };
-      offset += boxSize;
-    }
-    if (!moov) throw new HvccLayoutError('no moov');
+    const boxes = topLevelBoxes(fh.fd, size, MAX_TOP_BOXES);
+    if (!boxes) throw new HvccLayoutError('bad top-level boxes, or too many');
+    const found = boxes.filter((b) => b.type === 'moov');
+    if (found.length !== 1) throw new HvccLayoutError(found.length === 0 ? 'no moov' : 'more than one moov');
+    const moov = { offset: found[0]!.start, size: found[0]!.end - found[0]!.start };
     if (moov.offset + moov.size !== size) throw new HvccLayoutError('moov is not the last box');
     if (moov.size > MAX_MOOV) throw new HvccLayoutError('moov too large');
     const data = Buffer.alloc(moov.size);
