@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { dayOf } from '../crypto/seal.ts';
 import { SEALED_NAME, TIP_ID, type SealedFile, type TipDraft, type Vault } from './vault.ts';
 import { DirSync, fsyncPath } from './dir-sync.ts';
-import { dropPages } from './drop-pages.ts';
+import { DROP_EVERY, dropPages } from './drop-pages.ts';
 
 const SYNC_EVERY = 64 * 1024 * 1024;
 const [fstatP, fdatasyncP, fsyncP, futimesP, closeP] = [promisify(fstat), promisify(fdatasync), promisify(fsync), promisify(futimes), promisify(close)];
@@ -61,12 +61,13 @@ export class FsVault implements Vault {
         // note-only tip's fsync does not wait behind gigabytes of unwritten pages. Each flush runs
         // while the next 64 MiB are written (at most one at a time): waiting for it stalled the
         // whole pipe back to ffmpeg, ~1 s per GiB (BENCHMARKS.md, round 4). Once on disk, a big
-        // file's pages leave the page cache (drop-pages.ts).
+        // file's pages leave the page cache, every DROP_EVERY bytes and at the end (drop-pages.ts).
         const fh = await open(path, 'wx', 0o600);
         let size = 0;
         let flushing: Promise<void> = Promise.resolve();
         try {
           let unsynced = 0;
+          let dropped = 0;
           for await (const chunk of sealed) {
             const bytes = chunk as Uint8Array;
             await fh.write(bytes);
@@ -74,14 +75,20 @@ export class FsVault implements Vault {
             unsynced += bytes.length;
             if (unsynced >= SYNC_EVERY) {
               await flushing;
-              flushing = fh.datasync().then(() => dropPages(path));
+              const upTo = size;
+              flushing = fh.datasync().then(async () => {
+                if (upTo - dropped >= DROP_EVERY) {
+                  dropped = upTo;
+                  await dropPages(fh.fd);
+                }
+              });
               unsynced = 0;
             }
           }
           await flushing;
           await fh.utimes(day, day);
           await fh.sync();
-          if (size >= SYNC_EVERY) await dropPages(path);
+          if (size >= SYNC_EVERY) await dropPages(fh.fd);
         } finally {
           await flushing.catch(() => {});
           await fh.close();
@@ -110,22 +117,26 @@ export class FsVault implements Vault {
         const written = write(fd).finally(() => { writing = false; });
         try {
           // The same flushing as put(): every 64 MiB the writer adds is flushed while it writes on,
-          // and dropped from the page cache.
+          // and dropped from the page cache every DROP_EVERY bytes.
           let flushed = 0;
+          let dropped = 0;
           while (writing) {
             await Promise.race([written.catch(() => {}), sleep(FLUSH_POLL_MS)]);
             const { size } = await fstatP(fd);
             if (writing && size - flushed >= SYNC_EVERY) {
               await fdatasyncP(fd);
-              await dropPages(path);
               flushed = size;
+              if (flushed - dropped >= DROP_EVERY) {
+                dropped = flushed;
+                await dropPages(fd);
+              }
             }
           }
           await written;
           await futimesP(fd, day, day);
           await fsyncP(fd);
           const { size } = await fstatP(fd);
-          if (size >= SYNC_EVERY) await dropPages(path);
+          if (size >= SYNC_EVERY) await dropPages(fd);
           return { name, size };
         } finally {
           await closeP(fd);
