@@ -86,9 +86,9 @@ export async function stripMkvHvccSei(path: string): Promise<number> {
       const codec = fields.find((f) => f.id === CODEC_ID);
       const priv = fields.find((f) => f.id === CODEC_PRIVATE);
       if (!codec || !priv || head.toString('latin1', codec.dataStart, codec.dataEnd) !== 'V_MPEGH/ISO/HEVC') continue;
-      const before = counter.removed;
-      const record = cleanHvcc(head.subarray(priv.dataStart, priv.dataEnd), counter);
-      if (counter.removed === before) continue;
+      const original = head.subarray(priv.dataStart, priv.dataEnd);
+      const record = cleanHvcc(original, counter);
+      if (record.equals(original)) continue;
       const bytes = replacement(record, priv.sizeWidth, priv.dataEnd - priv.dataStart);
       await fh.write(bytes, 0, bytes.length, priv.dataStart - priv.sizeWidth);
     }

@@ -20,11 +20,20 @@
 import { open } from 'node:fs/promises';
 import { topLevelBoxes } from './iso-boxes.ts';
 
-/** Boxes on the path from moov to hvcC, with where their children start. */
-const CONTAINERS: Record<string, number> = {
-  moov: 8, trak: 8, mdia: 8, minf: 8, stbl: 8,
-  stsd: 16, // full box header + entry count
-  hvc1: 86, hev1: 86, // visual sample entry fields
+/**
+ * The path from moov to hvcC, as ffmpeg's muxer writes it: each box, where its children start, and
+ * which of them lead on. Nothing else is descended into, so a box tree nested thousands deep costs
+ * nothing (it once cost 24 s of the event loop: review, session 5).
+ */
+const PATH: Record<string, { childStart: number; next: Set<string> }> = {
+  moov: { childStart: 8, next: new Set(['trak']) },
+  trak: { childStart: 8, next: new Set(['mdia']) },
+  mdia: { childStart: 8, next: new Set(['minf']) },
+  minf: { childStart: 8, next: new Set(['stbl']) },
+  stbl: { childStart: 8, next: new Set(['stsd']) },
+  stsd: { childStart: 16, next: new Set(['hvc1', 'hev1']) }, // full box header + entry count
+  hvc1: { childStart: 86, next: new Set(['hvcC']) }, // visual sample entry fields
+  hev1: { childStart: 86, next: new Set(['hvcC']) },
 };
 const SEI_TYPES = new Set([39, 40]);
 /** Real moovs are a few MiB at most (video-hvcc-length.ts uses the same bound). */
@@ -49,7 +58,7 @@ export async function stripHvccSei(path: string): Promise<number> {
     await fh.read(data, 0, moov.size, moov.offset);
     const counter = { removed: 0 };
     const rebuilt = rebuildMoov(data, counter);
-    if (counter.removed === 0) return 0;
+    if (rebuilt.equals(data)) return 0;
     await fh.write(rebuilt, 0, rebuilt.length, moov.offset);
     await fh.truncate(moov.offset + rebuilt.length);
     return counter.removed;
@@ -63,19 +72,20 @@ export function rebuildMoov(moov: Buffer, counter: { removed: number }): Buffer 
   return rebuild(moov, 'moov', counter);
 }
 
-/** A box rebuilt with its children rebuilt; sizes are recomputed on the way up. */
+/** A box on PATH rebuilt with its children on PATH rebuilt; sizes are recomputed on the way up. */
 function rebuild(box: Buffer, type: string, counter: { removed: number }): Buffer {
   if (type === 'hvcC') return withSize(Buffer.concat([box.subarray(0, 8), cleanHvcc(box.subarray(8), counter)]));
-  const childStart = CONTAINERS[type];
-  if (childStart === undefined) return box;
+  const step = PATH[type];
+  if (step === undefined) return box;
   if (box.readUInt32BE(0) === 1) throw new HvccLayoutError('64-bit size inside moov');
-  const parts: Buffer[] = [box.subarray(0, childStart)];
-  let p = childStart;
+  const parts: Buffer[] = [box.subarray(0, step.childStart)];
+  let p = step.childStart;
   while (p + 8 <= box.length) {
     const size = box.readUInt32BE(p);
     if (size < 8 || p + size > box.length) throw new HvccLayoutError(`bad box inside ${type}`);
     const child = box.subarray(p, p + size);
-    parts.push(rebuild(child, child.toString('latin1', 4, 8), counter));
+    const childType = child.toString('latin1', 4, 8);
+    parts.push(step.next.has(childType) ? rebuild(child, childType, counter) : child);
     p += size;
   }
   if (p !== box.length) parts.push(box.subarray(p));
@@ -87,26 +97,41 @@ function withSize(box: Buffer): Buffer {
   return box;
 }
 
-/** HEVCDecoderConfigurationRecord: 22 fixed bytes, numOfArrays, then arrays of NAL units by type. */
+/**
+ * HEVCDecoderConfigurationRecord: 22 fixed bytes, numOfArrays, then arrays of NAL units. A unit is
+ * judged by its own header, as ffmpeg's decoder reads it, not by the type its array claims: an SEI
+ * filed under the VPS array went through when only arrays were judged (review, session 5). Empty
+ * units go too, and so does anything after the last array, where no reader looks but a byte
+ * search would.
+ */
 export function cleanHvcc(rec: Buffer, counter: { removed: number }): Buffer {
   if (rec.length < 23) throw new HvccLayoutError('short hvcC');
-  const kept: Buffer[] = [];
+  const arrays: Buffer[] = [];
+  let kept = 0;
   let p = 23;
   for (let i = 0; i < (rec[22] ?? 0); i++) {
-    const start = p;
     if (p + 3 > rec.length) throw new HvccLayoutError('short hvcC array');
-    const nalType = (rec[p] ?? 0) & 0x3f;
+    const head = rec[p]!;
     const count = rec.readUInt16BE(p + 1);
     p += 3;
+    const units: Buffer[] = [];
     for (let n = 0; n < count; n++) {
       if (p + 2 > rec.length) throw new HvccLayoutError('short hvcC NAL');
-      p += 2 + rec.readUInt16BE(p);
+      const end = p + 2 + rec.readUInt16BE(p);
+      if (end > rec.length) throw new HvccLayoutError('hvcC NAL past its end');
+      const unit = rec.subarray(p, end);
+      p = end;
+      const type = unit.length > 2 ? (unit[2]! >> 1) & 0x3f : -1;
+      if (type < 0 || SEI_TYPES.has(type) || SEI_TYPES.has(head & 0x3f)) counter.removed++;
+      else units.push(unit);
     }
-    if (p > rec.length) throw new HvccLayoutError('hvcC NAL past its end');
-    if (SEI_TYPES.has(nalType)) counter.removed += count;
-    else kept.push(rec.subarray(start, p));
+    if (units.length === 0) continue;
+    const arrayHead = Buffer.from([head, 0, 0]);
+    arrayHead.writeUInt16BE(units.length, 1);
+    arrays.push(arrayHead, ...units);
+    kept++;
   }
   const fixed = Buffer.from(rec.subarray(0, 23));
-  fixed[22] = kept.length;
-  return Buffer.concat([fixed, ...kept, rec.subarray(p)]);
+  fixed[22] = kept;
+  return Buffer.concat([fixed, ...arrays]);
 }

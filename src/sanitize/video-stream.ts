@@ -2,9 +2,13 @@
  * MP4, M4V and MOV cleaned as a stream: ffmpeg remuxes (video-plan.ts chooses what it keeps) into a
  * pipe that the sealer reads, so remuxing and sealing run at once on two cores, the cleaned video is
  * never written to scratch, and a slow vault slows ffmpeg down (the pipe fills) instead of filling RAM.
- * The pipe goes from ffmpeg to gpg directly, without a hop through our event loop, except for an
- * HEVC file whose hvcC could not be cleaned before the remux: it passes through us to be cleaned on
- * its way (video-moov-stream.ts).
+ * The pipe goes from ffmpeg to gpg directly, without a hop through our event loop, except for HEVC:
+ * its output passes through us so that the hvcC ffmpeg wrote is cleaned on its way
+ * (video-moov-stream.ts). Cleaning the tipster's own moov instead, before the remux, was faster but
+ * not safe: ffmpeg may take its HEVC configuration from a box we did not clean (a moov nested in
+ * another box that ffmpeg reads first, a compressed moov, a Dolby Vision entry, a glbl box), and the
+ * x265 signature reached the output that way (review, session 5). The moov ffmpeg writes is its own
+ * plain one.
  *
  * A pipe cannot be seeked, so the output is a fragmented MP4/MOV: the moov box first, then the samples
  * in fragments, with the original's timing. Every player and browser we know opens it; fragments are
@@ -17,7 +21,6 @@ import { streamTool } from './subprocess.ts';
 import type { CleanedStream, StreamCleaner } from './types.ts';
 import { planRemux } from './video-plan.ts';
 import { withCleanMoov } from './video-moov-stream.ts';
-import { stripHvccSei } from './video-hvcc.ts';
 
 /** Sniffed types this cleaner streams; 3GP, WebM, MKV and AVI go through scratch (video.ts). */
 export const STREAMED = new Set(['mp4', 'm4v', 'mov']);
@@ -44,17 +47,8 @@ export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
   const plan = await planRemux(input, sniffed);
   const { muxer, removed } = plan;
   const failed = (reason: string) => new CleaningFailed({ type: sniffed.ext }, reason);
-  // ffmpeg copies an hvcC as it finds it, so when the input's own moov can lose its hvcC SEI in
-  // place (it is the last box, as phones write it), the output needs no rewriting on its way and
-  // can go straight from ffmpeg to gpg; otherwise it passes through us (withCleanMoov).
-  let rewriteMoov = plan.hevc;
-  if (plan.hevc) {
-    const sei = await stripHvccSei(input).catch(() => -1);
-    if (sei >= 0) {
-      rewriteMoov = false;
-      if (sei > 0) removed.sei = (removed.sei ?? 0) + sei;
-    }
-  }
+  // ffmpeg copies an hvcC as it finds it: with HEVC, its output moov is cleaned as it passes.
+  const rewriteMoov = plan.hevc;
   const maxBytes = plan.limits.fileBytes ?? Number.MAX_SAFE_INTEGER;
   const tool = streamTool('ffmpeg', [
     ...plan.args, '-progress', 'pipe:3', '-stats_period', '5', ...FRAGMENTED,

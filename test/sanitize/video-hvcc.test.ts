@@ -1,12 +1,13 @@
 /**
- * stripHvccSei reads the tipster's own file (the streamed cleaner runs it before the remux), so a
- * hostile layout must be refused, boundedly, and the video must still come out clean by the other
- * way: ffmpeg's output moov cleaned as it streams past (video-moov-stream.ts).
+ * The hvcC SEI defence against files made to fool it. stripHvccSei (used on ffmpeg's own output in
+ * scratch) must refuse hostile layouts boundedly; the streamed cleaner, which cleans the moov ffmpeg
+ * writes, must come out clean whatever box ffmpeg took its HEVC configuration from; and cleanHvcc
+ * must judge each unit by its own header.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { HvccLayoutError, stripHvccSei } from '../../src/sanitize/video-hvcc.ts';
+import { HvccLayoutError, cleanHvcc, rebuildMoov, stripHvccSei } from '../../src/sanitize/video-hvcc.ts';
 import { cleanVideoStream } from '../../src/sanitize/video-stream.ts';
 import { topLevelBoxes } from '../../src/sanitize/iso-boxes.ts';
 import { ffmpeg, workdir, type Workdir } from './media-fixtures.ts';
@@ -54,6 +55,53 @@ const crafted: Array<[string, () => Buffer, RegExp]> = [
   // ffmpeg reads the first moov and skips the second: cleaning the last one only would leave the first's SEI.
   ['two moovs', () => Buffer.concat([original, original.subarray(moovAt)]), /more than one moov/],
 ];
+
+// ffmpeg finds a moov inside a top-level udta and reads it before the real one (review, session 5):
+// the tipster's own top-level moov is then not what ffmpeg copies its configuration from.
+test('a copy of the moov hidden in a udta box before the real one: the output is still clean', async () => {
+  const path = w.file('nested.mp4');
+  writeFileSync(path, Buffer.concat([original.subarray(0, moovAt), box('udta', original.subarray(moovAt)), original.subarray(moovAt)]));
+  const cleaned = await cleanVideoStream(path, { ext: 'mp4', mime: 'video/mp4' });
+  const parts: Buffer[] = [];
+  for await (const c of cleaned.stream) parts.push(c as Buffer);
+  await cleaned.done;
+  const out = Buffer.concat(parts);
+  assert.ok(out.length > 1000, 'a video came out');
+  assert.equal(out.includes('x265'), false, 'no x265 signature is left');
+});
+
+/** One hvcC NAL array: its header byte (type in the low 6 bits), count, then length-prefixed units. */
+function nalArray(type: number, units: Buffer[]): Buffer {
+  const head = Buffer.from([type & 0x3f, 0, units.length]);
+  return Buffer.concat([head, ...units.flatMap((u) => [Buffer.from([u.length >> 8, u.length & 0xff]), u])]);
+}
+const nal = (type: number, payload: string) => Buffer.concat([Buffer.from([type << 1, 1]), Buffer.from(payload, 'latin1')]);
+
+test('cleanHvcc judges each unit by its own header: an SEI filed under the VPS array goes, and so do trailing bytes', () => {
+  const fixed = Buffer.alloc(23);
+  fixed[0] = 1;
+  fixed[21] = 3; // lengthSizeMinusOne
+  fixed[22] = 2;
+  const vps = nal(32, 'vps');
+  const sps = nal(33, 'sps');
+  const record = Buffer.concat([fixed, nalArray(32, [vps, nal(39, 'canary-in-vps')]), nalArray(33, [sps, Buffer.alloc(0)]), Buffer.from('canary-after')]);
+  const counter = { removed: 0 };
+  const out = cleanHvcc(record, counter);
+  assert.equal(out.includes('canary'), false);
+  assert.equal(counter.removed, 2, 'the SEI and the empty unit');
+  const expected = Buffer.from(fixed);
+  assert.ok(out.equals(Buffer.concat([expected, nalArray(32, [vps]), nalArray(33, [sps])])), 'the VPS and SPS are kept as they were');
+});
+
+test('a box tree nested thousands deep is not walked: rebuilding the moov costs nothing and changes nothing', () => {
+  let deep = box('free');
+  for (let i = 0; i < 7000; i++) deep = box('hvc1', Buffer.concat([Buffer.alloc(78), deep]));
+  const moov = box('moov', box('trak', box('mdia', box('minf', box('stbl', box('stsd', Buffer.concat([Buffer.alloc(8), deep])))))));
+  const counter = { removed: 0 };
+  // Before, each level was descended and copied: 7,000 levels overflowed the stack.
+  assert.ok(rebuildMoov(Buffer.from(moov), counter).equals(moov));
+  assert.equal(counter.removed, 0);
+});
 
 test('the fixture itself: the hvcC SEI is taken out in place', async () => {
   const path = w.file('plain.mp4');
