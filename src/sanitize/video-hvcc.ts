@@ -36,7 +36,7 @@ const PATH: Record<string, { childStart: number; next: Set<string> }> = {
   hev1: { childStart: 86, next: new Set(['hvcC']) },
 };
 const SEI_TYPES = new Set([39, 40]);
-/** Real moovs are a few MiB at most (video-hvcc-length.ts uses the same bound). */
+/** Real moovs are a few MiB at most (video-moov-stream.ts uses the same bound). */
 const MAX_MOOV = 16 * 1024 * 1024;
 const MAX_TOP_BOXES = 100_000;
 

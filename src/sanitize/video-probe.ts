@@ -26,9 +26,6 @@ const Stream = z.object({
   // length size its frames use, for video-sei-scrub.ts.
   is_avc: z.string().optional(),
   nal_length_size: z.string().optional(),
-  // How long ffprobe found the codec configuration (an HEVC stream's hvcC): video-hvcc-length.ts
-  // matches the records it reads itself against it.
-  extradata_size: z.number().optional(),
 });
 const Probe = z.object({
   streams: z.array(Stream).default([]),

@@ -21,7 +21,6 @@ import { z } from 'zod';
 import { runTool } from './subprocess.ts';
 import type { ToolLimits } from './subprocess.ts';
 import { inputArgs, limitsFor, listPackets } from './video-probe.ts';
-import { hvccLengthSize, hvccLengthsFromMoov } from './video-hvcc-length.ts';
 import { topLevelBoxes } from './iso-boxes.ts';
 import type { ProbedStream } from './video-probe.ts';
 
@@ -52,8 +51,8 @@ export interface Listing {
 
 /**
  * Overwrites every SEI unit of `streams` in `path` with filler; how many, or undefined when unsure.
- * Without `listing`, ffprobe is run here (one run; for HEVC, a second one only when the file's own
- * hvcC records cannot be matched to ffprobe's streams: video-hvcc-length.ts).
+ * Without `listing`, ffprobe is run here (one run; for HEVC, a second one reads the hvcC as ffmpeg
+ * does: hvccLengthSizes).
  */
 export async function scrubSeiInPlace(
   path: string, streams: Array<{ index: number; codec: Codec }>, listing?: Listing, limits?: ToolLimits,
@@ -69,9 +68,11 @@ export async function scrubSeiInPlace(
 
   const lengthSize = new Map<number, { codec: Codec; size: number }>();
   const hevc = streams.filter((s) => s.codec === 'hevc').map((s) => s.index);
-  // From the file's own moov when it matches ffprobe's streams; else a second ffprobe run.
+  // From the configuration as ffprobe reads it, in a second run: ffmpeg may take it from a box other
+  // than the file's own top-level moov (a glbl, a moov hidden in a udta), and a walk with the wrong
+  // length size could pass over an SEI (test/sanitize/video-hvcc-length.test.ts).
   const hvcc = hevc.length === 0 ? new Map<number, number>()
-    : hvccLengthsFromMoov(path, l.streams, hevc) ?? await hvccLengthSizes(path, hevc, limits ?? { ...limitsFor(path, false), fileBytes: 0 });
+    : await hvccLengthSizes(path, hevc, limits ?? { ...limitsFor(path, false), fileBytes: 0 });
   if (hvcc === undefined) return undefined;
   for (const { index, codec } of streams) {
     const s = l.streams.find((x) => x.index === index);
@@ -157,7 +158,7 @@ export async function scrubSeiInPlace(
  * The NAL length size of each HEVC stream, from its hvcC as ffprobe prints it (ffprobe's HEVC decoder
  * exports nothing like H.264's nal_length_size); undefined when any is missing or unexpected.
  * A run of its own: -show_data cannot go with the packet list (it would hex-dump every packet).
- * What hvccLengthsFromMoov falls back on; exported for its test.
+ * Exported for its test.
  */
 export async function hvccLengthSizes(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, number> | undefined> {
   const r = await runTool('ffprobe', ['-v', 'error', '-hide_banner', '-of', 'json', '-show_streams', '-show_data',
@@ -178,6 +179,16 @@ export async function hvccLengthSizes(path: string, indexes: number[], lim: Tool
     out.set(index, size);
   }
   return out;
+}
+
+/**
+ * The NAL length size (1, 2 or 4) an HEVCDecoderConfigurationRecord gives, when the record is
+ * `expectedLength` bytes (what ffprobe reports) and well formed; else undefined.
+ */
+function hvccLengthSize(rec: Buffer, expectedLength: number | undefined): number | undefined {
+  if (rec.length !== expectedLength || rec.length < 23 || rec[0] !== 1) return undefined;
+  const size = (rec[21]! & 3) + 1;
+  return size === 3 ? undefined : size; // 3 is not allowed by ISO 14496-15
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
