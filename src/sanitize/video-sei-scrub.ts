@@ -67,23 +67,26 @@ export async function scrubSeiInPlace(
   if (l.packets === undefined) return undefined;
 
   const lengthSize = new Map<number, { codec: Codec; size: number }>();
-  const hevc = streams.filter((s) => s.codec === 'hevc').map((s) => s.index);
-  // From the configuration as ffprobe reads it, in a second run: ffmpeg may take it from a box other
-  // than the file's own top-level moov (a glbl, a moov hidden in a udta), and a walk with the wrong
-  // length size could pass over an SEI (test/sanitize/video-hvcc-length.test.ts).
-  const hvcc = hevc.length === 0 ? new Map<number, number>()
-    : await hvccLengthSizes(path, hevc, limits ?? { ...limitsFor(path, false), fileBytes: 0 });
-  if (hvcc === undefined) return undefined;
+  // Each configuration record as ffmpeg reads it, in a second ffprobe run: ffmpeg may take it from a
+  // box other than the file's own top-level moov (a glbl, a moov hidden in a udta), a walk with the
+  // wrong length size could pass over an SEI (test/sanitize/video-hvcc-length.test.ts), and with no
+  // filter ffmpeg copies the record as it is into the output, so it must hold nothing but what a
+  // decoder needs (plainAvcc; HEVC's is cleaned on its way out, video-hvcc.ts).
+  const records = await configRecords(path, streams.map((s) => s.index), limits ?? { ...limitsFor(path, false), fileBytes: 0 });
+  if (records === undefined) return undefined;
   for (const { index, codec } of streams) {
     const s = l.streams.find((x) => x.index === index);
     if (s?.codec_name !== codec) return undefined;
+    const record = records.get(index);
+    if (record === undefined || record.codec !== codec) return undefined;
     let size: number | undefined;
     if (codec === 'h264') {
       // The H.264 decoder sets these only from an avcC it read whole (configurationVersion 1, at
       // least 7 bytes, its SPS and PPS): is_avc, then the length size from byte 4. Annex B has none.
-      if (s.is_avc === 'true' && /^[124]$/.test(s.nal_length_size ?? '')) size = Number(s.nal_length_size);
+      if (s.is_avc === 'true' && /^[124]$/.test(s.nal_length_size ?? '') && plainAvcc(record.bytes)
+        && (record.bytes[4]! & 3) + 1 === Number(s.nal_length_size)) size = Number(s.nal_length_size);
     } else {
-      size = hvcc.get(index);
+      size = hvccLengthSize(record.bytes, record.bytes.length);
     }
     if (size === undefined) return undefined;
     lengthSize.set(index, { codec, size });
@@ -155,12 +158,11 @@ export async function scrubSeiInPlace(
 }
 
 /**
- * The NAL length size of each HEVC stream, from its hvcC as ffprobe prints it (ffprobe's HEVC decoder
- * exports nothing like H.264's nal_length_size); undefined when any is missing or unexpected.
- * A run of its own: -show_data cannot go with the packet list (it would hex-dump every packet).
- * Exported for its test.
+ * Each stream's codec configuration record (avcC, hvcC) as ffprobe prints it, checked against the
+ * length ffprobe reports; undefined when any is missing or unexpected. A run of its own: -show_data
+ * cannot go with the packet list (it would hex-dump every packet).
  */
-export async function hvccLengthSizes(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, number> | undefined> {
+async function configRecords(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, { codec: string; bytes: Buffer }> | undefined> {
   const r = await runTool('ffprobe', ['-v', 'error', '-hide_banner', '-of', 'json', '-show_streams', '-show_data',
     '-show_entries', 'stream=index,codec_name,extradata_size,extradata', ...inputArgs('mov', path)], lim);
   // Any complaint means ffprobe may have read the file differently from the listing.
@@ -169,16 +171,58 @@ export async function hvccLengthSizes(path: string, indexes: number[], lim: Tool
   try { json = JSON.parse(r.stdout.toString('latin1')); } catch { return undefined; }
   const parsed = Streams.safeParse(json);
   if (!parsed.success) return undefined;
-  const out = new Map<number, number>();
+  const out = new Map<number, { codec: string; bytes: Buffer }>();
   for (const index of indexes) {
     const s = parsed.data.streams.find((x) => x.index === index);
     const hex = (s?.extradata ?? '').split('\n').map((l) => l.slice(10, 50).replace(/ /g, '')).join('');
-    const rec = Buffer.from(hex, 'hex');
-    const size = s?.codec_name === 'hevc' ? hvccLengthSize(rec, s.extradata_size) : undefined;
+    const bytes = Buffer.from(hex, 'hex');
+    if (!s?.codec_name || bytes.length === 0 || bytes.length !== s.extradata_size) return undefined;
+    out.set(index, { codec: s.codec_name, bytes });
+  }
+  return out;
+}
+
+/** The NAL length size of each HEVC stream, from its hvcC as ffmpeg reads it; for its test. */
+export async function hvccLengthSizes(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, number> | undefined> {
+  const records = await configRecords(path, indexes, lim);
+  if (records === undefined) return undefined;
+  const out = new Map<number, number>();
+  for (const [index, r] of records) {
+    const size = r.codec === 'hevc' ? hvccLengthSize(r.bytes, r.bytes.length) : undefined;
     if (size === undefined) return undefined;
     out.set(index, size);
   }
   return out;
+}
+
+/**
+ * Whether an avcC holds only what a decoder needs: version 1, its SPS units (type 7), its PPS units
+ * (type 8) and, but for Baseline, Main and Extended, the 4-byte extension with its SPS-extension
+ * units (type 13).
+ * Anything else (an SEI filed under the SPS, bytes after the end) would be copied into the output
+ * by a plain remux (review, session 5); the caller then keeps filter_units, which rewrites it.
+ */
+export function plainAvcc(rec: Buffer): boolean {
+  if (rec.length < 7 || rec[0] !== 1) return false;
+  let p = 5;
+  const units = (count: number, type: number): boolean => {
+    for (let i = 0; i < count; i++) {
+      if (p + 2 > rec.length) return false;
+      const len = rec.readUInt16BE(p);
+      p += 2;
+      if (len === 0 || p + len > rec.length || (rec[p]! & 0x1f) !== type) return false;
+      p += len;
+    }
+    return true;
+  };
+  const sps = rec[p++]! & 0x1f;
+  if (sps === 0 || !units(sps, 7) || p >= rec.length || !units(rec[p++]!, 8)) return false;
+  if (p === rec.length) return true;
+  // ISO 14496-15 names the high profiles; ffmpeg and x264 write the extension for every profile
+  // but Baseline, Main and Extended (High 4:4:4 Predictive, 244, included).
+  if ([66, 77, 88].includes(rec[1]!) || p + 4 > rec.length) return false;
+  p += 3;
+  return units(rec[p++]!, 13) && p === rec.length;
 }
 
 /**
