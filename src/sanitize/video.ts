@@ -15,7 +15,9 @@
  * is copied bit for bit, so quality is untouched and a 2 GiB file costs our process no memory.
  * MP4, M4V and MOV are remuxed as a stream straight into the seal (video-stream.ts).
  * Limits: what the pictures and sound show is untouched. Codec-level user data we do not know of
- * (e.g. MPEG-4 Part 2 user_data) is copied as is.
+ * (e.g. MPEG-4 Part 2 user_data) is copied as is, and so is the audio's codec configuration (an
+ * AAC esds with bytes added after its end keeps them: review, session 5). The video's is checked:
+ * an avcC must be plain for the fast path (video-sei-scrub.ts), an hvcC is rebuilt unit by unit.
  */
 import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
