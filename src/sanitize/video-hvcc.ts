@@ -31,9 +31,12 @@ const PATH: Record<string, { childStart: number; next: Set<string> }> = {
   mdia: { childStart: 8, next: new Set(['minf']) },
   minf: { childStart: 8, next: new Set(['stbl']) },
   stbl: { childStart: 8, next: new Set(['stsd']) },
-  stsd: { childStart: 16, next: new Set(['hvc1', 'hev1']) }, // full box header + entry count
+  // Dolby Vision's entries too: ffmpeg writes hvc1/hev1, but a copied tag must not hide an hvcC.
+  stsd: { childStart: 16, next: new Set(['hvc1', 'hev1', 'dvh1', 'dvhe']) }, // full box header + entry count
   hvc1: { childStart: 86, next: new Set(['hvcC']) }, // visual sample entry fields
   hev1: { childStart: 86, next: new Set(['hvcC']) },
+  dvh1: { childStart: 86, next: new Set(['hvcC']) },
+  dvhe: { childStart: 86, next: new Set(['hvcC']) },
 };
 const SEI_TYPES = new Set([39, 40]);
 /** Real moovs are a few MiB at most (video-moov-stream.ts uses the same bound). */

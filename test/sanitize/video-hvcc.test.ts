@@ -93,6 +93,20 @@ test('cleanHvcc judges each unit by its own header: an SEI filed under the VPS a
   assert.ok(out.equals(Buffer.concat([expected, nalArray(32, [vps]), nalArray(33, [sps])])), 'the VPS and SPS are kept as they were');
 });
 
+test("an hvcC under a Dolby Vision sample entry is cleaned like one under hvc1", () => {
+  const fixed = Buffer.alloc(23);
+  fixed[0] = 1;
+  fixed[22] = 2;
+  const record = Buffer.concat([fixed, nalArray(32, [nal(32, 'vps')]), nalArray(39, [nal(39, 'canary-sei')])]);
+  for (const entry of ['hvc1', 'dvh1', 'dvhe']) {
+    const moov = box('moov', box('trak', box('mdia', box('minf', box('stbl', box('stsd', Buffer.concat([Buffer.alloc(8), box(entry, Buffer.concat([Buffer.alloc(78), box('hvcC', record)]))])))))));
+    const counter = { removed: 0 };
+    const out = rebuildMoov(Buffer.from(moov), counter);
+    assert.equal(out.includes('canary-sei'), false, entry);
+    assert.equal(counter.removed, 1, entry);
+  }
+});
+
 test('a box tree nested thousands deep is not walked: rebuilding the moov costs nothing and changes nothing', () => {
   let deep = box('free');
   for (let i = 0; i < 7000; i++) deep = box('hvc1', Buffer.concat([Buffer.alloc(78), deep]));
