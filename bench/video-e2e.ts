@@ -2,7 +2,9 @@
  * Figure (a): one MP4 tip end to end, upload → clean (ffmpeg remux) → seal → vault → delivered in the
  * inbox, against `gpg -z 0 --encrypt` of the same file in the same run; and the peak RSS of every
  * node process of the service, which is started fresh for each size so each peak is that size's.
- * Env: VIDEO_SIZES_MIB (default "100,1024,2048"), BENCH_RUNS (default 3), VIDEO_SETTLE_SECONDS (below).
+ * Env: VIDEO_SIZES_MIB (default "100,1024,2048"), BENCH_RUNS (default 3), VIDEO_SETTLE_SECONDS (below),
+ * VIDEO_CODEC (h264, the default, or hevc: the iPhone's codec, whose output moov passes through the
+ * intake to be cleaned, video-stream.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
@@ -14,12 +16,18 @@ const sizes = (process.env.VIDEO_SIZES_MIB ?? '100,1024,2048').split(',').map(Nu
 const n = runs(3);
 const work = tempDir('buzon-bench-video-');
 
-/** A ~100 MB lossless noisy clip, looped with -c copy to about `mib` MiB: cheap to make, costly to compress. */
+const codec = process.env.VIDEO_CODEC ?? 'h264';
+if (codec !== 'h264' && codec !== 'hevc') throw new Error('VIDEO_CODEC is h264 or hevc');
+
+/** A noisy clip near-losslessly encoded, looped with -c copy to about `mib` MiB: cheap to make, costly to compress. */
 function makeMp4(mib: number): string {
   const base = join(work, 'base.mp4');
   try { statSync(base); } catch {
+    const enc = codec === 'h264'
+      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0']
+      : ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=none:qp=0', '-tag:v', 'hvc1'];
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30,noise=alls=60:allf=t', '-t', '2',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', base]);
+      ...enc, '-pix_fmt', 'yuv420p', base]);
   }
   const loops = Math.max(0, Math.round((mib * MiB) / statSync(base).size) - 1);
   const out = join(work, `video-${mib}.mp4`);
@@ -71,10 +79,10 @@ try {
       const rate = stats(e2e.map((s) => real / s));
       const gpgRate = stats(gpg.map((s) => real / s));
       const ratio = stats(e2e.map((s, i) => gpg[i]! / s));
-      console.log(`${real.toFixed(0)} MiB MP4: end to end MiB/s ${fmt(rate, 0)}; acknowledged after s ${fmt(stats(acked), 2)}; ` +
+      console.log(`${real.toFixed(0)} MiB ${codec} MP4: end to end MiB/s ${fmt(rate, 0)}; acknowledged after s ${fmt(stats(acked), 2)}; ` +
         `gpg MiB/s ${fmt(gpgRate, 0)}; ratio ${fmt(ratio, 2)}`);
       console.log(`  peak RSS MiB: ${peaks.all.map((p) => `${p.role}:${p.pid}=${p.hwmMiB.toFixed(0)}`).join(' ')}`);
-      report(`MP4 ${real.toFixed(0)} MiB end to end${settleMs > 0 ? `, ${settleMs / 1000} s settle` : ''}`, `${rate.median.toFixed(0)} MiB/s = ${ratio.median.toFixed(2)}× gpg (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)})`,
+      report(`MP4 ${codec === 'hevc' ? '(HEVC) ' : ''}${real.toFixed(0)} MiB end to end${settleMs > 0 ? `, ${settleMs / 1000} s settle` : ''}`, `${rate.median.toFixed(0)} MiB/s = ${ratio.median.toFixed(2)}× gpg (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)})`,
         `gpg -z 0 ${gpgRate.median.toFixed(0)} MiB/s`, '≥0.5× gpg');
       report(`MP4 ${real.toFixed(0)} MiB peak RSS`, `intake ${peaks.intake.toFixed(0)} MiB, worker ${peaks.worker.toFixed(0)} MiB`, '-', '<256 MiB, flat');
     } finally {
