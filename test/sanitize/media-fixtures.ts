@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createScratch } from '../../src/sanitize/scratch.ts';
 import type { Scratch } from '../../src/sanitize/types.ts';
+import { cleanVideoStream } from '../../src/sanitize/video-stream.ts';
 
 /** Values no clean file could contain by chance. */
 export const MARK = {
@@ -132,3 +133,13 @@ export function truncate(src: string, dest: string): string {
   writeFileSync(dest, b.subarray(0, Math.floor(b.length / 2)));
   return dest;
 }
+
+/** What the streamed video cleaner (MP4/MOV straight into the seal) makes of `path`, whole. */
+export async function streamCleaned(path: string): Promise<{ out: Buffer; removed: Record<string, number> }> {
+  const cleaned = await cleanVideoStream(path, { ext: 'mp4', mime: 'video/mp4' });
+  const parts: Buffer[] = [];
+  for await (const c of cleaned.stream) parts.push(c as Buffer);
+  await cleaned.done;
+  return { out: Buffer.concat(parts), removed: cleaned.report.removed };
+}
+

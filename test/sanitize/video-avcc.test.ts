@@ -7,8 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { plainAvcc } from '../../src/sanitize/video-sei-scrub.ts';
-import { cleanVideoStream } from '../../src/sanitize/video-stream.ts';
-import { ffmpeg, workdir, type Workdir } from './media-fixtures.ts';
+import { ffmpeg, streamCleaned, workdir, type Workdir } from './media-fixtures.ts';
 import { boxPath, inserted } from './iso-edit.ts';
 
 let w: Workdir;
@@ -33,11 +32,7 @@ function avcc(file: Buffer): { path: Array<[number, number]>; start: number; end
 async function cleanedBytes(file: Buffer): Promise<Buffer> {
   const path = w.file('crafted.mp4');
   writeFileSync(path, file);
-  const cleaned = await cleanVideoStream(path, { ext: 'mp4', mime: 'video/mp4' });
-  const parts: Buffer[] = [];
-  for await (const c of cleaned.stream) parts.push(c as Buffer);
-  await cleaned.done;
-  return Buffer.concat(parts);
+  return (await streamCleaned(path)).out;
 }
 
 test("x264's own avcC (high profile, with its extension) is plain", () => {

@@ -8,9 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { HvccLayoutError, cleanHvcc, rebuildMoov, stripHvccSei } from '../../src/sanitize/video-hvcc.ts';
-import { cleanVideoStream } from '../../src/sanitize/video-stream.ts';
 import { topLevelBoxes } from '../../src/sanitize/iso-boxes.ts';
-import { ffmpeg, workdir, type Workdir } from './media-fixtures.ts';
+import { ffmpeg, streamCleaned, workdir, type Workdir } from './media-fixtures.ts';
 
 let w: Workdir;
 let original: Buffer;
@@ -61,11 +60,7 @@ const crafted: Array<[string, () => Buffer, RegExp]> = [
 test('a copy of the moov hidden in a udta box before the real one: the output is still clean', async () => {
   const path = w.file('nested.mp4');
   writeFileSync(path, Buffer.concat([original.subarray(0, moovAt), box('udta', original.subarray(moovAt)), original.subarray(moovAt)]));
-  const cleaned = await cleanVideoStream(path, { ext: 'mp4', mime: 'video/mp4' });
-  const parts: Buffer[] = [];
-  for await (const c of cleaned.stream) parts.push(c as Buffer);
-  await cleaned.done;
-  const out = Buffer.concat(parts);
+  const { out } = await streamCleaned(path);
   assert.ok(out.length > 1000, 'a video came out');
   assert.equal(out.includes('x265'), false, 'no x265 signature is left');
 });
@@ -129,13 +124,9 @@ for (const [what, make, reason] of crafted) {
     writeFileSync(path, make());
     await assert.rejects(stripHvccSei(path), (e: unknown) => e instanceof HvccLayoutError && reason.test(e.message));
 
-    const cleaned = await cleanVideoStream(path, { ext: 'mp4', mime: 'video/mp4' });
-    const parts: Buffer[] = [];
-    for await (const c of cleaned.stream) parts.push(c as Buffer);
-    await cleaned.done;
-    const out = Buffer.concat(parts);
+    const { out, removed } = await streamCleaned(path);
     assert.ok(out.length > 1000, 'a video came out');
     assert.equal(out.includes('x265'), false, 'no x265 signature is left, in the frames or the hvcC');
-    assert.ok((cleaned.report.removed.sei ?? 0) > 0, 'the removed SEI are reported');
+    assert.ok((removed.sei ?? 0) > 0, 'the removed SEI are reported');
   });
 }
