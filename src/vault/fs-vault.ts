@@ -19,6 +19,15 @@ const [fstatP, fdatasyncP, fsyncP, futimesP, closeP] = [promisify(fstat), promis
 /** How often putFromFd looks at how much its writer has added. */
 const FLUSH_POLL_MS = 100;
 
+/** fdatasync up to `upTo` bytes, then the pages dropped when DROP_EVERY more were flushed since the last drop. */
+async function flush(fd: number, upTo: number, last: { dropped: number }): Promise<void> {
+  await fdatasyncP(fd);
+  if (upTo - last.dropped >= DROP_EVERY) {
+    last.dropped = upTo;
+    await dropPages(fd);
+  }
+}
+
 function checkIds(tipId: string, name?: string): void {
   if (!TIP_ID.test(tipId)) throw new Error('bad tip id');
   if (name !== undefined && !SEALED_NAME.test(name)) throw new Error('bad sealed file name');
@@ -67,7 +76,7 @@ export class FsVault implements Vault {
         let flushing: Promise<void> = Promise.resolve();
         try {
           let unsynced = 0;
-          let dropped = 0;
+          const drops = { dropped: 0 };
           for await (const chunk of sealed) {
             const bytes = chunk as Uint8Array;
             await fh.write(bytes);
@@ -75,13 +84,7 @@ export class FsVault implements Vault {
             unsynced += bytes.length;
             if (unsynced >= SYNC_EVERY) {
               await flushing;
-              const upTo = size;
-              flushing = fh.datasync().then(async () => {
-                if (upTo - dropped >= DROP_EVERY) {
-                  dropped = upTo;
-                  await dropPages(fh.fd);
-                }
-              });
+              flushing = flush(fh.fd, size, drops);
               unsynced = 0;
             }
           }
@@ -119,17 +122,13 @@ export class FsVault implements Vault {
           // The same flushing as put(): every 64 MiB the writer adds is flushed while it writes on,
           // and dropped from the page cache every DROP_EVERY bytes.
           let flushed = 0;
-          let dropped = 0;
+          const drops = { dropped: 0 };
           while (writing) {
             await Promise.race([written.catch(() => {}), sleep(FLUSH_POLL_MS)]);
             const { size } = await fstatP(fd);
             if (writing && size - flushed >= SYNC_EVERY) {
-              await fdatasyncP(fd);
+              await flush(fd, size, drops);
               flushed = size;
-              if (flushed - dropped >= DROP_EVERY) {
-                dropped = flushed;
-                await dropPages(fd);
-              }
             }
           }
           await written;
