@@ -86,7 +86,7 @@ export async function scrubSeiInPlace(
       if (s.is_avc === 'true' && /^[124]$/.test(s.nal_length_size ?? '') && plainAvcc(record.bytes)
         && (record.bytes[4]! & 3) + 1 === Number(s.nal_length_size)) size = Number(s.nal_length_size);
     } else {
-      size = hvccLengthSize(record.bytes, record.bytes.length);
+      size = hvccLengthSize(record.bytes);
     }
     if (size === undefined) return undefined;
     lengthSize.set(index, { codec, size });
@@ -188,7 +188,7 @@ export async function hvccLengthSizes(path: string, indexes: number[], lim: Tool
   if (records === undefined) return undefined;
   const out = new Map<number, number>();
   for (const [index, r] of records) {
-    const size = r.codec === 'hevc' ? hvccLengthSize(r.bytes, r.bytes.length) : undefined;
+    const size = r.codec === 'hevc' ? hvccLengthSize(r.bytes) : undefined;
     if (size === undefined) return undefined;
     out.set(index, size);
   }
@@ -226,11 +226,11 @@ export function plainAvcc(rec: Buffer): boolean {
 }
 
 /**
- * The NAL length size (1, 2 or 4) an HEVCDecoderConfigurationRecord gives, when the record is
- * `expectedLength` bytes (what ffprobe reports) and well formed; else undefined.
+ * The NAL length size (1, 2 or 4) a well-formed HEVCDecoderConfigurationRecord gives; else undefined.
+ * Its length was checked against ffprobe's when it was read (configRecords).
  */
-function hvccLengthSize(rec: Buffer, expectedLength: number | undefined): number | undefined {
-  if (rec.length !== expectedLength || rec.length < 23 || rec[0] !== 1) return undefined;
+function hvccLengthSize(rec: Buffer): number | undefined {
+  if (rec.length < 23 || rec[0] !== 1) return undefined;
   const size = (rec[21]! & 3) + 1;
   return size === 3 ? undefined : size; // 3 is not allowed by ISO 14496-15
 }
