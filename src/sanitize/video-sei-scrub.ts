@@ -47,6 +47,8 @@ export interface Listing {
   streams: ProbedStream[];
   /** Undefined when ffprobe was not sure of every packet. */
   packets: unknown[] | undefined;
+  /** configRecords() of the file, when the caller ran it already. */
+  records?: ConfigRecords | undefined;
 }
 
 /**
@@ -72,13 +74,14 @@ export async function scrubSeiInPlace(
   // wrong length size could pass over an SEI (test/sanitize/video-hvcc-length.test.ts), and with no
   // filter ffmpeg copies the record as it is into the output, so it must hold nothing but what a
   // decoder needs (plainAvcc; HEVC's is cleaned on its way out, video-hvcc.ts).
-  const records = await configRecords(path, streams.map((s) => s.index), limits ?? { ...limitsFor(path, false), fileBytes: 0 });
-  if (records === undefined) return undefined;
+  const records = l.records ?? await configRecords(path, 'mov', limits ?? { ...limitsFor(path, false), fileBytes: 0 });
+  // Any complaint means ffprobe may have read the file differently from the listing.
+  if (records === undefined || !records.sure) return undefined;
   for (const { index, codec } of streams) {
     const s = l.streams.find((x) => x.index === index);
     if (s?.codec_name !== codec) return undefined;
-    const record = records.get(index);
-    if (record === undefined || record.codec !== codec) return undefined;
+    const record = records.byIndex.get(index);
+    if (record === undefined || record.codec !== codec || record.bytes.length === 0) return undefined;
     let size: number | undefined;
     if (codec === 'h264') {
       // The H.264 decoder sets these only from an avcC it read whole (configurationVersion 1, at
@@ -157,38 +160,46 @@ export async function scrubSeiInPlace(
   }
 }
 
+/** Every stream's codec configuration record (ffmpeg's extradata; empty when it has none), by index. */
+export interface ConfigRecords {
+  byIndex: Map<number, { codec: string; bytes: Buffer }>;
+  /** ffprobe said nothing at all: the SEI scrub trusts nothing less. */
+  sure: boolean;
+}
+
 /**
- * Each stream's codec configuration record (avcC, hvcC) as ffprobe prints it, checked against the
- * length ffprobe reports; undefined when any is missing or unexpected. A run of its own: -show_data
- * cannot go with the packet list (it would hex-dump every packet).
+ * Each stream's codec configuration record (avcC, hvcC, an AAC esds, an OpusHead...) as ffprobe
+ * reads it with the demuxer for `sniffedExt`, checked against the length ffprobe reports; undefined
+ * when the run failed or any record is unexpected. The video SEI scrub and the audio check
+ * (audio-config.ts) share this one run. A run of its own: -show_data cannot go with the packet
+ * list (it would hex-dump every packet).
  */
-async function configRecords(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, { codec: string; bytes: Buffer }> | undefined> {
+export async function configRecords(path: string, sniffedExt: string, lim: ToolLimits): Promise<ConfigRecords | undefined> {
   const r = await runTool('ffprobe', ['-v', 'error', '-hide_banner', '-of', 'json', '-show_streams', '-show_data',
-    '-show_entries', 'stream=index,codec_name,extradata_size,extradata', ...inputArgs('mov', path)], lim);
-  // Any complaint means ffprobe may have read the file differently from the listing.
-  if (r.code !== 0 || r.stderr !== '' || r.stdout.length >= MAX_STDOUT) return undefined;
+    '-show_entries', 'stream=index,codec_name,extradata_size,extradata', ...inputArgs(sniffedExt, path)], lim);
+  if (r.code !== 0 || r.stdout.length >= MAX_STDOUT) return undefined;
   let json: unknown;
   try { json = JSON.parse(r.stdout.toString('latin1')); } catch { return undefined; }
   const parsed = Streams.safeParse(json);
   if (!parsed.success) return undefined;
-  const out = new Map<number, { codec: string; bytes: Buffer }>();
-  for (const index of indexes) {
-    const s = parsed.data.streams.find((x) => x.index === index);
-    const hex = (s?.extradata ?? '').split('\n').map((l) => l.slice(10, 50).replace(/ /g, '')).join('');
+  const byIndex = new Map<number, { codec: string; bytes: Buffer }>();
+  for (const s of parsed.data.streams) {
+    const hex = (s.extradata ?? '').split('\n').map((l) => l.slice(10, 50).replace(/ /g, '')).join('');
     const bytes = Buffer.from(hex, 'hex');
-    if (!s?.codec_name || bytes.length === 0 || bytes.length !== s.extradata_size) return undefined;
-    out.set(index, { codec: s.codec_name, bytes });
+    if (bytes.length !== (s.extradata_size ?? 0)) return undefined;
+    byIndex.set(s.index, { codec: s.codec_name ?? '', bytes });
   }
-  return out;
+  return { byIndex, sure: r.stderr === '' };
 }
 
 /** The NAL length size of each HEVC stream, from its hvcC as ffmpeg reads it; for its test. */
 export async function hvccLengthSizes(path: string, indexes: number[], lim: ToolLimits): Promise<Map<number, number> | undefined> {
-  const records = await configRecords(path, indexes, lim);
-  if (records === undefined) return undefined;
+  const records = await configRecords(path, 'mov', lim);
+  if (records === undefined || !records.sure) return undefined;
   const out = new Map<number, number>();
-  for (const [index, r] of records) {
-    const size = r.codec === 'hevc' ? hvccLengthSize(r.bytes) : undefined;
+  for (const index of indexes) {
+    const r = records.byIndex.get(index);
+    const size = r?.codec === 'hevc' ? hvccLengthSize(r.bytes) : undefined;
     if (size === undefined) return undefined;
     out.set(index, size);
   }
