@@ -135,11 +135,39 @@ export function truncate(src: string, dest: string): string {
 }
 
 /** What the streamed video cleaner (MP4/MOV straight into the seal) makes of `path`, whole. */
-export async function streamCleaned(path: string): Promise<{ out: Buffer; removed: Record<string, number> }> {
+export async function streamCleaned(path: string): Promise<{ out: Buffer; removed: Record<string, number>; warnings: string[] }> {
   const cleaned = await cleanVideoStream(path, { ext: 'mp4', mime: 'video/mp4' });
   const parts: Buffer[] = [];
   for await (const c of cleaned.stream) parts.push(c as Buffer);
   await cleaned.done;
-  return { out: Buffer.concat(parts), removed: cleaned.report.removed };
+  return { out: Buffer.concat(parts), removed: cleaned.report.removed, warnings: cleaned.report.warnings };
+}
+
+/** What a crafted file hides in a codec configuration record, for a raw byte search. */
+export const HIDDEN = Buffer.from('GPS 31.7619 -106.4850 SERIAL F2LXK', 'latin1');
+
+/** The MD5 of each audio stream's packets, in order: equal when the audio was copied bit for bit. */
+export function audioPacketsMd5(path: string): string {
+  return run('ffmpeg', ['-v', 'error', '-nostdin', '-i', path, '-map', '0:a', '-c', 'copy', '-f', 'streamhash', '-hash', 'md5', '-'])
+    .toString('latin1').replace(/^\d+,/gm, '');
+}
+
+/**
+ * A WAV whose fmt chunk carries `extra` as a WAVEFORMATEX extension (cbSize bytes after the fields
+ * PCM needs), the way ffmpeg's WAV and AVI writers copy any extension they do not build themselves.
+ */
+export function wavWithFmtExtension(wav: Buffer, extra: Buffer): Buffer {
+  const at = wav.indexOf('fmt ', 12, 'latin1');
+  const size = wav.readUInt32LE(at + 4);
+  let fmt = Buffer.from(wav.subarray(at + 8, at + 8 + size));
+  if (size === 16) fmt = Buffer.concat([fmt, Buffer.alloc(2)]);
+  fmt.writeUInt16LE(fmt.readUInt16LE(16) + extra.length, 16);
+  fmt = Buffer.concat([fmt, extra, Buffer.alloc((fmt.length + extra.length) % 2)]);
+  const head = Buffer.alloc(8);
+  head.write('fmt ', 'latin1');
+  head.writeUInt32LE(fmt.length, 4);
+  const out = Buffer.concat([wav.subarray(0, at), head, fmt, wav.subarray(at + 8 + size + (size % 2))]);
+  out.writeUInt32LE(out.length - 8, 4);
+  return out;
 }
 
