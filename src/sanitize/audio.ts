@@ -7,6 +7,9 @@
  * bit for bit, into a fresh file of the same format, writing no tags, no ID3 (v1 or v2), no BWF
  * chunk, no chapters and no encoder name. The Ogg and FLAC muxers write a new comment header from
  * the (now empty) tag list, so the original Vorbis comments do not travel with the copied stream.
+ * A stream's codec configuration record would be copied as it is too, and can hide bytes after the
+ * fields a decoder reads: unless it is plain (audio-config.ts), the stream is re-encoded, with a
+ * warning. Ordinary phone notes (AAC, Opus, MP3, AMR, PCM WAV) are plain and copied; Vorbis never is.
  * Limit: what is audible (a voice, a background) stays; that is the tip.
  */
 import { rmSync, statSync } from 'node:fs';
@@ -14,6 +17,8 @@ import { CleaningFailed } from '../errors.ts';
 import { runTool } from './subprocess.ts';
 import type { Cleaner } from './types.ts';
 import { BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, limitsFor, probe } from './video-probe.ts';
+import { configRecords } from './video-sei-scrub.ts';
+import { plainAudioConfig, reencodeAudio } from './audio-config.ts';
 
 /** Output muxer, extension and muxer options per sniffed type: the format is kept. */
 const MUXER: Record<string, { format: string; ext: string; options: string[] }> = {
@@ -31,9 +36,23 @@ const MUXER: Record<string, { format: string; ext: string; options: string[] }> 
 export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not an audio type');
-  const p = await probe(input, sniffed.ext);
+  const [p, records] = await Promise.all([
+    probe(input, sniffed.ext),
+    configRecords(input, sniffed.ext, { ...limitsFor(input, false), fileBytes: 0 }),
+  ]);
   const kept = p.streams.filter((s) => s.codec_type === 'audio' && s.codec_name !== undefined && s.codec_name !== 'none');
   if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio stream');
+
+  const perStream: string[] = [];
+  const warnings: string[] = [];
+  kept.forEach((s, out) => {
+    const codec = s.codec_name ?? '';
+    if (plainAudioConfig(codec, records?.byIndex.get(s.index)?.bytes, muxer.format)) return;
+    const r = reencodeAudio(codec, muxer.format, out);
+    if (!r) throw new CleaningFailed({ type: sniffed.ext }, 'the audio codec header could not be checked or rebuilt');
+    perStream.push(...r.args);
+    warnings.push(r.warning);
+  });
 
   const out = scratch.path('.' + muxer.ext);
   const args = [
@@ -41,13 +60,14 @@ export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
     ...inputArgs(sniffed.ext, input),
     ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
     '-c', 'copy',
+    ...perStream,
     ...NO_METADATA,
     ...BITEXACT,
     ...muxer.options,
     '-f', muxer.format,
     out,
   ];
-  const r = await runTool('ffmpeg', args, limitsFor(input, false));
+  const r = await runTool('ffmpeg', args, limitsFor(input, perStream.length > 0));
   let size = 0;
   try {
     size = statSync(out).size;
@@ -59,5 +79,5 @@ export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
     throw new CleaningFailed({ type: sniffed.ext }, 'ffmpeg could not remux the audio');
   }
   const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
-  return { path: out, kind: 'audio', ext: muxer.ext, report: { removed, warnings: [] } };
+  return { path: out, kind: 'audio', ext: muxer.ext, report: { removed, warnings: [...new Set(warnings)] } };
 };

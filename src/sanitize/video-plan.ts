@@ -10,7 +10,8 @@ import {
   BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, isCoverArt, limitsFor, listPackets, probe,
 } from './video-probe.ts';
 import type { ProbedStream } from './video-probe.ts';
-import { scrubSeiInPlace } from './video-sei-scrub.ts';
+import { configRecords, scrubSeiInPlace } from './video-sei-scrub.ts';
+import { plainAudioConfig, reencodeAudio } from './audio-config.ts';
 
 /** Output muxer and extension per sniffed type: the container type is kept. */
 export const MUXER: Record<string, { format: string; ext: string }> = {
@@ -60,9 +61,13 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
   // MP4/MOV/3GP: one ffprobe run lists the streams and, for the SEI scrub, every packet. When that
-  // run fails, probe() alone decides whether the file is refused, as it always has.
+  // run fails, probe() alone decides whether the file is refused, as it always has. Beside it, a
+  // second run reads every codec configuration record, for the SEI scrub and the audio check.
   const iso = ISO_FAMILY.has(muxer.format);
-  const listed = iso ? await listPackets(input, sniffed.ext) : undefined;
+  const [listed, records] = await Promise.all([
+    iso ? listPackets(input, sniffed.ext) : undefined,
+    configRecords(input, sniffed.ext, { ...limitsFor(input, false), fileBytes: 0 }),
+  ]);
   const p = listed?.probe ?? await probe(input, sniffed.ext);
   const kept = p.streams.filter((s) => isPlainVideo(s) || isPlainAudio(s));
   if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio or video stream');
@@ -72,7 +77,7 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
   const scrubbable = kept.flatMap((s) => (s.codec_type === 'video' && (s.codec_name === 'h264' || s.codec_name === 'hevc')
     ? [{ index: s.index, codec: s.codec_name as 'h264' | 'hevc' }] : []));
   const scrubbed = listed && scrubbable.length > 0
-    ? await scrubSeiInPlace(input, scrubbable, { streams: p.streams, packets: listed.packets }) : undefined;
+    ? await scrubSeiInPlace(input, scrubbable, { streams: p.streams, packets: listed.packets, records }) : undefined;
   if (scrubbed) removed.sei = scrubbed;
 
   const warnings: string[] = [];
@@ -85,11 +90,14 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
       perStream.push(`-c:${out}`, 'mjpeg', `-q:${out}`, '2');
       reencode = true;
       warnings.push('MJPEG video re-encoded: its frames carried their own metadata');
-    } else if (s.codec_type === 'audio' && codec === 'vorbis' && muxer.format !== 'ogg') {
-      // Matroska stores Vorbis' comment header verbatim in CodecPrivate, tags and all.
-      perStream.push(`-c:${out}`, 'libvorbis', `-q:${out}`, '6');
+    } else if (s.codec_type === 'audio' && !plainAudioConfig(codec, records?.byIndex.get(s.index)?.bytes, muxer.format)) {
+      // `-c copy` would write its configuration record as it is (audio-config.ts); Matroska
+      // stores Vorbis' comment header there too, tags and all.
+      const r = reencodeAudio(codec, muxer.format, out);
+      if (!r) throw new CleaningFailed({ type: sniffed.ext }, 'the audio codec header could not be checked or rebuilt');
+      perStream.push(...r.args);
       reencode = true;
-      warnings.push('Vorbis audio re-encoded: its header carried tags');
+      warnings.push(r.warning);
     } else {
       const bsf = s.codec_type === 'video' && !(scrubbed !== undefined && (codec === 'h264' || codec === 'hevc')) ? BITSTREAM_FILTER[codec] : undefined;
       if (bsf) perStream.push(`-bsf:${out}`, bsf);
