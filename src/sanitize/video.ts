@@ -10,14 +10,16 @@
  * by name from ffprobe's list, with no tags, no chapters, bitexact headers and blank handler names.
  * SEI units in MP4/MOV/3GP frames are blanked in place before the remux (video-sei-scrub.ts: a
  * fifth of the cost of a filter); elsewhere, or when that cannot be sure of every unit, SEI and AV1
- * metadata units are cut out by bitstream filters. MJPEG, whose EXIF sits in each frame, and
- * Vorbis in Matroska, whose private header keeps its comment tags, are re-encoded. Everything else
+ * metadata units are cut out by bitstream filters. MJPEG, whose EXIF sits in each frame, is
+ * re-encoded, and so is a sound track whose codec configuration record holds more than a decoder
+ * needs, or more than we can check (audio-config.ts: an AAC esds with bytes after its end, review
+ * session 5; Vorbis, whose Matroska header keeps its comment tags, always). Everything else
  * is copied bit for bit, so quality is untouched and a 2 GiB file costs our process no memory.
  * MP4, M4V and MOV are remuxed as a stream straight into the seal (video-stream.ts).
  * Limits: what the pictures and sound show is untouched. Codec-level user data we do not know of
- * (e.g. MPEG-4 Part 2 user_data) is copied as is, and so is the audio's codec configuration (an
- * AAC esds with bytes added after its end keeps them: review, session 5). The video's is checked:
- * an avcC must be plain for the fast path (video-sei-scrub.ts), an hvcC is rebuilt unit by unit.
+ * (e.g. MPEG-4 Part 2 user_data, data elements inside AAC frames) is copied as is. Configuration
+ * records are checked: an avcC must be plain for the fast path (video-sei-scrub.ts), an hvcC is
+ * rebuilt unit by unit, an audio record must be plain to be copied (audio-config.ts).
  */
 import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
