@@ -61,14 +61,15 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
   // MP4/MOV/3GP: one ffprobe run lists the streams and, for the SEI scrub, every packet. When that
-  // run fails, probe() alone decides whether the file is refused, as it always has. Beside it, a
-  // second run reads every codec configuration record, for the SEI scrub and the audio check.
+  // run fails, probe() alone decides whether the file is refused, as it always has. Beside it, at
+  // the same time, a run reads every codec configuration record, for the SEI scrub and the audio check.
   const iso = ISO_FAMILY.has(muxer.format);
-  const [listed, records] = await Promise.all([
+  const [listed, records, probed] = await Promise.all([
     iso ? listPackets(input, sniffed.ext) : undefined,
     configRecords(input, sniffed.ext, { ...limitsFor(input, false), fileBytes: 0 }),
+    iso ? undefined : probe(input, sniffed.ext),
   ]);
-  const p = listed?.probe ?? await probe(input, sniffed.ext);
+  const p = listed?.probe ?? probed ?? await probe(input, sniffed.ext);
   const kept = p.streams.filter((s) => isPlainVideo(s) || isPlainAudio(s));
   if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio or video stream');
 
