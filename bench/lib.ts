@@ -115,14 +115,20 @@ export interface Service {
  * it in NODE_OPTIONS); profiles are written when the process stops.
  * Detached: the role leads its own process group, for stopAtExit.
  */
-function spawnRole(script: string, env: Record<string, string>): ChildProcess {
+function spawnRole(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   // The same V8 option scripts/start.sh sets; BENCH_NODE_OPTIONS replaces it for an A/B.
   const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=4';
   const opts = { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env }, detached: true };
   const prof = process.env.BENCH_PROFILE_DIR;
-  if (prof) return spawn(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${prof}`, '--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
-  return spawn(process.execPath, ['--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
+  const profArgs = prof ? [...nodeOptions.split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  return spawn(process.execPath, [...profArgs, ...nodeArgs, '--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
 }
+
+/**
+ * The intake's own node options, as scripts/start.sh gives them (V8 refuses them in NODE_OPTIONS);
+ * BENCH_INTAKE_ARGS replaces them for an A/B (empty: none).
+ */
+const INTAKE_ARGS = (process.env.BENCH_INTAKE_ARGS ?? '--no-memory-reducer').split(' ').filter(Boolean);
 
 /**
  * `child`, spawned detached, whose process group (the role's node and any child it started) is
@@ -153,7 +159,7 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
     TIPS_PER_MINUTE: '100000000', NOJS_TIPS_PER_MINUTE: '100000000', BARE_TIPS_PER_MINUTE: '100000000',
     ...extraEnv,
   };
-  const intake = stopAtExit(spawnRole('src/intake/main.ts', env));
+  const intake = stopAtExit(spawnRole('src/intake/main.ts', env, INTAKE_ARGS));
   const worker = stopAtExit(spawnRole('workers/main.ts', env));
   const url = `http://127.0.0.1:${port}`;
   const inbox = env.INBOX_DIR!;
