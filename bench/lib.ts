@@ -5,7 +5,7 @@
  * when it is done, or at the latest when it exits (test/support/cleanup.ts): use tempDir for its
  * folders, disposeEditors for the editors, stop() for the service.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -190,6 +190,20 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
     await sleep(100);
   }
   return svc;
+}
+
+/**
+ * A noisy 2 s clip (~100 MiB) near-losslessly encoded: cheap to make, costly to compress. `codec` is
+ * VIDEO_CODEC: h264 (the default) or hevc, the iPhone's codec, whose output moov passes through the
+ * intake to be cleaned (video-stream.ts).
+ */
+export function makeNoisyClip(path: string, codec = process.env.VIDEO_CODEC ?? 'h264'): void {
+  if (codec !== 'h264' && codec !== 'hevc') throw new Error('VIDEO_CODEC is h264 or hevc');
+  const enc = codec === 'h264'
+    ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0']
+    : ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=none:qp=0', '-tag:v', 'hvc1'];
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30,noise=alls=60:allf=t', '-t', '2',
+    ...enc, '-pix_fmt', 'yuv420p', path]);
 }
 
 /** Tips delivered to the inbox so far. */

@@ -10,25 +10,18 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { curlTip, delivered, disposeEditors, fmt, gpgEncryptSeconds, makeEditors, MiB, removeDirs, report, runs, startService, stats, tempDir, waitDelivered } from './lib.ts';
+import { curlTip, delivered, makeNoisyClip, disposeEditors, fmt, gpgEncryptSeconds, makeEditors, MiB, removeDirs, report, runs, startService, stats, tempDir, waitDelivered } from './lib.ts';
 
 const sizes = (process.env.VIDEO_SIZES_MIB ?? '100,1024,2048').split(',').map(Number);
 const n = runs(3);
 const work = tempDir('buzon-bench-video-');
 
 const codec = process.env.VIDEO_CODEC ?? 'h264';
-if (codec !== 'h264' && codec !== 'hevc') throw new Error('VIDEO_CODEC is h264 or hevc');
 
-/** A noisy clip near-losslessly encoded, looped with -c copy to about `mib` MiB: cheap to make, costly to compress. */
+/** The noisy clip, looped with -c copy to about `mib` MiB. */
 function makeMp4(mib: number): string {
   const base = join(work, 'base.mp4');
-  try { statSync(base); } catch {
-    const enc = codec === 'h264'
-      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0']
-      : ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=none:qp=0', '-tag:v', 'hvc1'];
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30,noise=alls=60:allf=t', '-t', '2',
-      ...enc, '-pix_fmt', 'yuv420p', base]);
-  }
+  try { statSync(base); } catch { makeNoisyClip(base, codec); }
   const loops = Math.max(0, Math.round((mib * MiB) / statSync(base).size) - 1);
   const out = join(work, `video-${mib}.mp4`);
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(loops), '-i', base, '-c', 'copy', out]);
