@@ -7,15 +7,19 @@
  * fields they know and ignore what follows, so a crafted or careless file can carry a serial, a
  * place or an account there, straight to editors (review, session 5). An AAC program config
  * element has a comment field of its own.
- * Defence: a record is plain only if a strict reader of its format (AAC, FLAC, Opus, ALAC) finds
- * nothing but the fields a decoder needs, ending where the record ends, or if there is none, or if
- * the output's RIFF header is rebuilt from the stream's parameters rather than copied. Any other
- * record, of a codec we cannot read (Vorbis's setup header is a program of codebooks), is not
- * plain, and the stream is re-encoded: lossless codecs to themselves, lossy ones to what the
- * container usually holds, with a warning in the report. The encoders write records of their own.
- * Limits: the fields a decoder does read (an Opus head's gain and pre-skip, a sample rate) are kept
- * as they are; bytes inside the audio frames themselves (AAC fill and data stream elements, MP3
- * ancillary bits) are copied as they are.
+ * Defence: a record is plain only if a strict reader of its format (AAC, Opus) finds nothing but
+ * the fields a decoder needs, ending where the record ends; or if the codec has none (MP3, PCM...).
+ * A codec that needs a record and came without one is not plain: a muxer then takes the record
+ * from elsewhere, a second sample entry or a bitstream filter's output, which we never saw (review,
+ * session 6). FLAC and ALAC are always re-encoded, losslessly: their records hold fields no decoder
+ * checks (FLAC's MD5, ALAC's bit rates), room for a serial. Vorbis's setup header is a program of
+ * codebooks we cannot read. Any stream whose record is not plain is re-encoded: lossless codecs to
+ * themselves, lossy ones to what the container usually holds, with a warning in the report. The
+ * encoders write records of their own. Where the output goes to scratch, the record it holds is
+ * checked too (audio-output-check.ts).
+ * Limits: an Opus head's pre-skip (two bytes a decoder does read) is kept as it is; bytes inside
+ * the audio frames themselves (AAC fill and data stream elements, a program config element's
+ * comment inside ADTS frames, MP3 ancillary bits) are copied as they are.
  */
 
 /** A big-endian bit reader over a record; reading past the end gives undefined. */
@@ -78,17 +82,17 @@ export function plainAsc(rec: Buffer): boolean {
   return sbr !== undefined && b.endsHere();
 }
 
-/** FLAC: the 34-byte STREAMINFO block alone (no tags, no picture, no padding). */
-export function plainFlac(rec: Buffer): boolean {
-  return rec.length === 34;
-}
+/** Input sample rates an encoder records; the field is informational, so anything else is a message. */
+const OPUS_INPUT_RATES = new Set([0, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000]);
 
 /**
- * An OpusHead (RFC 7845 5.1) of exactly its declared size: mono or stereo with no table, or up
- * to 8 channels with a Vorbis-order mapping table whose every entry names a decoded stream.
+ * An OpusHead (RFC 7845 5.1) of exactly its declared size, with no output gain and a usual input
+ * rate: mono or stereo with no table, or up to 8 channels with a Vorbis-order mapping table whose
+ * every entry names a decoded stream.
  */
 export function plainOpusHead(rec: Buffer): boolean {
   if (rec.length < 19 || rec.toString('latin1', 0, 8) !== 'OpusHead' || rec[8] !== 1) return false;
+  if (!OPUS_INPUT_RATES.has(rec.readUInt32LE(12)) || rec.readInt16LE(16) !== 0) return false;
   const channels = rec[9]!;
   const family = rec[18]!;
   if (family === 0) return rec.length === 19 && (channels === 1 || channels === 2);
@@ -99,14 +103,9 @@ export function plainOpusHead(rec: Buffer): boolean {
   return [...rec.subarray(21)].every((m) => m < streams + coupled || m === 255);
 }
 
-/** ALAC: ffmpeg's form, the 'alac' box (12 bytes of header) around the 24-byte ALACSpecificConfig. */
-export function plainAlac(rec: Buffer): boolean {
-  return rec.length === 36 && rec.readUInt32BE(0) === 36 && rec.toString('latin1', 4, 8) === 'alac' && rec.readUInt32BE(8) === 0;
-}
-
-const READERS: Record<string, (rec: Buffer) => boolean> = {
-  aac: plainAsc, flac: plainFlac, opus: plainOpusHead, alac: plainAlac,
-};
+const READERS: Record<string, (rec: Buffer) => boolean> = { aac: plainAsc, opus: plainOpusHead };
+/** Always re-encoded (losslessly): fields a decoder never checks. */
+const NEVER_PLAIN = new Set(['flac', 'alac', 'vorbis']);
 
 /** Codecs whose RIFF header (WAV, AVI) ffmpeg writes from the stream's parameters, not from extradata. */
 const RIFF_REBUILT = new Set(['mp2', 'mp3', 'adpcm_ima_wav', 'gsm_ms', 'g723_1']);
@@ -117,8 +116,9 @@ const RIFF = new Set(['wav', 'avi']);
  * ffmpeg muxer name).
  */
 export function plainAudioConfig(codec: string, rec: Buffer | undefined, format: string): boolean {
-  if (rec === undefined) return false;
-  if (rec.length === 0) return true;
+  if (rec === undefined || NEVER_PLAIN.has(codec)) return false;
+  // ADTS output carries its configuration in each frame's header, not in a record.
+  if (rec.length === 0) return READERS[codec] === undefined || (codec === 'aac' && format === 'adts');
   if (RIFF.has(format) && RIFF_REBUILT.has(codec)) return true;
   return READERS[codec]?.(rec) ?? false;
 }
@@ -138,7 +138,10 @@ const LOSSLESS_IN: Record<string, string[]> = {
  * report's warning; undefined when the format has no encoder here (AMR).
  */
 export function reencodeAudio(codec: string, format: string, out: number): { args: string[]; warning: string } | undefined {
-  const warning = `${codec} audio re-encoded: its codec header held more than we could vouch for`;
+  const lossless = codec.startsWith('pcm_') || LOSSLESS_IN[codec]?.includes(format);
+  const warning = lossless
+    ? `${codec} audio re-encoded losslessly: its codec header has fields we cannot vouch for`
+    : `${codec} audio re-encoded: its codec header held more than we could vouch for`;
   // PCM keeps its sample format, and Vorbis stays Vorbis, as before (video-plan.ts, Matroska).
   if (codec.startsWith('pcm_')) return { args: [`-c:${out}`, codec], warning };
   if (codec === 'vorbis' && ['ogg', 'matroska', 'webm'].includes(format)) {

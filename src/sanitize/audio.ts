@@ -8,8 +8,10 @@
  * chunk, no chapters and no encoder name. The Ogg and FLAC muxers write a new comment header from
  * the (now empty) tag list, so the original Vorbis comments do not travel with the copied stream.
  * A stream's codec configuration record would be copied as it is too, and can hide bytes after the
- * fields a decoder reads: unless it is plain (audio-config.ts), the stream is re-encoded, with a
- * warning. Ordinary phone notes (AAC, Opus, MP3, AMR, PCM WAV) are plain and copied; Vorbis never is.
+ * fields a decoder reads: unless it is plain (audio-config.ts), and found unchanged in the output
+ * (audio-output-check.ts), the stream is re-encoded, with a warning. Ordinary phone notes (AAC,
+ * Opus, MP3, AMR, PCM WAV) are plain and copied; Vorbis never is, and FLAC and ALAC are
+ * re-encoded losslessly.
  * Limit: what is audible (a voice, a background) stays; that is the tip.
  */
 import { rmSync, statSync } from 'node:fs';
@@ -19,6 +21,7 @@ import type { Cleaner } from './types.ts';
 import { BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, limitsFor, probe } from './video-probe.ts';
 import { configRecords } from './video-sei-scrub.ts';
 import { plainAudioConfig, reencodeAudio } from './audio-config.ts';
+import { copiedRecordsKept } from './audio-output-check.ts';
 
 /** Output muxer, extension and muxer options per sniffed type: the format is kept. */
 const MUXER: Record<string, { format: string; ext: string; options: string[] }> = {
@@ -43,41 +46,56 @@ export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
   const kept = p.streams.filter((s) => s.codec_type === 'audio' && s.codec_name !== undefined && s.codec_name !== 'none');
   if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio stream');
 
-  const perStream: string[] = [];
-  const warnings: string[] = [];
-  kept.forEach((s, out) => {
-    const codec = s.codec_name ?? '';
-    if (plainAudioConfig(codec, records?.byIndex.get(s.index)?.bytes, muxer.format)) return;
-    const r = reencodeAudio(codec, muxer.format, out);
-    if (!r) throw new CleaningFailed({ type: sniffed.ext }, 'the audio codec header could not be checked or rebuilt');
-    perStream.push(...r.args);
-    warnings.push(r.warning);
-  });
-
-  const out = scratch.path('.' + muxer.ext);
-  const args = [
-    ...QUIET,
-    ...inputArgs(sniffed.ext, input),
-    ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
-    '-c', 'copy',
-    ...perStream,
-    ...NO_METADATA,
-    ...BITEXACT,
-    ...muxer.options,
-    '-f', muxer.format,
-    out,
-  ];
-  const r = await runTool('ffmpeg', args, limitsFor(input, perStream.length > 0));
-  let size = 0;
-  try {
-    size = statSync(out).size;
-  } catch {
-    size = 0;
+  // Each track copied with its record if that record is plain, else re-encoded; and all of them
+  // re-encoded if a copied record did not reach the output as approved (audio-output-check.ts).
+  const attempt = async (reencodeAll: boolean) => {
+    const perStream: string[] = [];
+    const warnings: string[] = [];
+    const copied: Array<{ out: number; bytes: Buffer }> = [];
+    kept.forEach((s, out) => {
+      const codec = s.codec_name ?? '';
+      const record = records?.byIndex.get(s.index)?.bytes;
+      if (!reencodeAll && plainAudioConfig(codec, record, muxer.format)) {
+        copied.push({ out, bytes: record! });
+        return;
+      }
+      const r = reencodeAudio(codec, muxer.format, out);
+      if (!r) throw new CleaningFailed({ type: sniffed.ext }, 'the audio codec header could not be checked or rebuilt');
+      perStream.push(...r.args);
+      warnings.push(r.warning);
+    });
+    const out = scratch.path('.' + muxer.ext);
+    const args = [
+      ...QUIET,
+      ...inputArgs(sniffed.ext, input),
+      ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
+      '-c', 'copy',
+      ...perStream,
+      ...NO_METADATA,
+      ...BITEXACT,
+      ...muxer.options,
+      '-f', muxer.format,
+      out,
+    ];
+    const r = await runTool('ffmpeg', args, limitsFor(input, perStream.length > 0));
+    let size = 0;
+    try {
+      size = statSync(out).size;
+    } catch {
+      size = 0;
+    }
+    if (r.code !== 0 || size === 0) {
+      rmSync(out, { force: true });
+      throw new CleaningFailed({ type: sniffed.ext }, 'ffmpeg could not remux the audio');
+    }
+    return { out, copied, warnings };
+  };
+  let done = await attempt(false);
+  if (!(await copiedRecordsKept(done.out, sniffed.ext, done.copied))) {
+    rmSync(done.out, { force: true });
+    done = await attempt(true);
   }
-  if (r.code !== 0 || size === 0) {
-    rmSync(out, { force: true });
-    throw new CleaningFailed({ type: sniffed.ext }, 'ffmpeg could not remux the audio');
-  }
+  const { out, warnings } = done;
   const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
   return { path: out, kind: 'audio', ext: muxer.ext, report: { removed, warnings: [...new Set(warnings)] } };
 };

@@ -55,9 +55,27 @@ export interface RemuxPlan {
   warnings: string[];
   /** An HEVC stream is kept: its hvcC still holds SEI after the remux (video-hvcc.ts). */
   hevc: boolean;
+  /** Sound tracks copied as they are, by output index, with the record approved for each (audio-output-check.ts). */
+  copiedAudio: Array<{ out: number; bytes: Buffer }>;
 }
 
-export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxPlan> {
+/**
+ * A sound track whose packets bring a record of their own (a chunk that points at a second sample
+ * entry): a muxer may write that one, which we never checked (review, session 6).
+ */
+function bringsRecords(packets: unknown[] | undefined, index: number): boolean {
+  if (packets === undefined) return true;
+  return packets.some((e) => {
+    if (typeof e !== 'object' || e === null) return true;
+    const { stream_index: i, side_data_list: side } = e as Record<string, unknown>;
+    // Other side data is ordinary: the first AAC packet's skip-samples (the encoder's priming).
+    return i === index && side !== undefined
+      && (!Array.isArray(side) || side.some((d) => (d as { side_data_type?: unknown })?.side_data_type === 'New Extradata'));
+  });
+}
+
+/** `reencodeAudio`: every sound track is re-encoded (a copied record did not survive the remux as approved). */
+export async function planRemux(input: string, sniffed: Sniffed, opts: { reencodeAudio?: boolean } = {}): Promise<RemuxPlan> {
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
   // MP4/MOV/3GP: one ffprobe run lists the streams and, for the SEI scrub, every packet. When that
@@ -83,15 +101,18 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
 
   const warnings: string[] = [];
   const perStream: string[] = [];
+  const copiedAudio: RemuxPlan['copiedAudio'] = [];
   let reencode = false;
   kept.forEach((s, out) => {
+    const record = records?.byIndex.get(s.index)?.bytes;
     const codec = s.codec_name ?? '';
     if (s.codec_type === 'video' && STILL_FRAME_CODECS.has(codec)) {
       // Each frame is a JPEG (or PNG...) with its own EXIF; only new frames leave it behind.
       perStream.push(`-c:${out}`, 'mjpeg', `-q:${out}`, '2');
       reencode = true;
       warnings.push('MJPEG video re-encoded: its frames carried their own metadata');
-    } else if (s.codec_type === 'audio' && !plainAudioConfig(codec, records?.byIndex.get(s.index)?.bytes, muxer.format)) {
+    } else if (s.codec_type === 'audio' && (opts.reencodeAudio || !plainAudioConfig(codec, record, muxer.format)
+      || (iso && bringsRecords(listed?.packets, s.index)))) {
       // `-c copy` would write its configuration record as it is (audio-config.ts); Matroska
       // stores Vorbis' comment header there too, tags and all.
       const r = reencodeAudio(codec, muxer.format, out);
@@ -100,6 +121,7 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
       reencode = true;
       warnings.push(r.warning);
     } else {
+      if (s.codec_type === 'audio' && record !== undefined) copiedAudio.push({ out, bytes: record });
       const bsf = s.codec_type === 'video' && !(scrubbed !== undefined && (codec === 'h264' || codec === 'hevc')) ? BITSTREAM_FILTER[codec] : undefined;
       if (bsf) perStream.push(`-bsf:${out}`, bsf);
     }
@@ -125,5 +147,6 @@ export async function planRemux(input: string, sniffed: Sniffed): Promise<RemuxP
     removed,
     warnings: [...new Set(warnings)],
     hevc: kept.some((s) => s.codec_name === 'hevc'),
+    copiedAudio,
   };
 }

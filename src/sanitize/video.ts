@@ -19,14 +19,16 @@
  * Limits: what the pictures and sound show is untouched. Codec-level user data we do not know of
  * (e.g. MPEG-4 Part 2 user_data, data elements inside AAC frames) is copied as is. Configuration
  * records are checked: an avcC must be plain for the fast path (video-sei-scrub.ts), an hvcC is
- * rebuilt unit by unit, an audio record must be plain to be copied (audio-config.ts).
+ * rebuilt unit by unit, an audio record must be plain to be copied (audio-config.ts) and, where
+ * the output goes to scratch, be found unchanged in it (audio-output-check.ts).
  */
 import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { CleaningFailed } from '../errors.ts';
 import { runTool } from './subprocess.ts';
-import type { Cleaner } from './types.ts';
-import { ISO_FAMILY, planRemux } from './video-plan.ts';
+import type { Cleaner, Scratch } from './types.ts';
+import { ISO_FAMILY, planRemux, type RemuxPlan } from './video-plan.ts';
+import { copiedRecordsKept } from './audio-output-check.ts';
 import { stripHvccSei } from './video-hvcc.ts';
 import { stripMkvHvccSei } from './video-hvcc-mkv.ts';
 import { STREAMED, cleanVideoStream } from './video-stream.ts';
@@ -47,26 +49,40 @@ export const cleanVideo: Cleaner = async (input, sniffed, scratch) => {
     }
     return { path: out, kind: c.kind, ext: c.ext, report: c.report };
   }
-  const plan = await planRemux(input, sniffed);
-  const { muxer, removed } = plan;
+  const first = await planRemux(input, sniffed);
+  let out = await remux(first, sniffed.ext, scratch);
+  let plan = first;
+  if (!(await copiedRecordsKept(out.path, first.muxer.ext, first.copiedAudio))) {
+    // The muxer wrote a sound record other than the one we checked (audio-output-check.ts).
+    rmSync(out.path, { force: true });
+    plan = await planRemux(input, sniffed, { reencodeAudio: true });
+    out = await remux(plan, sniffed.ext, scratch);
+  }
+  // The SEI was blanked in place by the first plan: the second finds none left to count.
+  const removed = { ...plan.removed, ...first.removed };
+  if (out.sei > 0) removed.sei = (removed.sei ?? 0) + out.sei;
+  return { path: out.path, kind: 'video', ext: plan.muxer.ext, report: { removed, warnings: plan.warnings } };
+};
+
+/** ffmpeg runs `plan` into scratch; for HEVC, the SEI left in the hvcC it wrote is removed. */
+async function remux(plan: RemuxPlan, type: string, scratch: Scratch): Promise<{ path: string; sei: number }> {
+  const { muxer } = plan;
   const out = scratch.path('.' + muxer.ext);
   const r = await runTool('ffmpeg', [...plan.args, '-f', muxer.format, out], plan.limits);
   if (r.code !== 0 || !nonEmpty(out)) {
     rmSync(out, { force: true });
-    throw new CleaningFailed({ type: sniffed.ext }, 'ffmpeg could not remux the video');
+    throw new CleaningFailed({ type }, 'ffmpeg could not remux the video');
   }
   const strip = ISO_FAMILY.has(muxer.format) ? stripHvccSei : muxer.format === 'matroska' ? stripMkvHvccSei : undefined;
-  if (strip && plan.hevc) {
-    // filter_units cleans the frames but not the hvcC copy of the SEI (the x265 build and options).
-    const sei = await strip(out).catch(() => -1);
-    if (sei < 0) {
-      rmSync(out, { force: true });
-      throw new CleaningFailed({ type: sniffed.ext }, 'could not remove SEI from the HEVC configuration');
-    }
-    if (sei > 0) removed.sei = (removed.sei ?? 0) + sei;
+  if (!strip || !plan.hevc) return { path: out, sei: 0 };
+  // filter_units cleans the frames but not the hvcC copy of the SEI (the x265 build and options).
+  const sei = await strip(out).catch(() => -1);
+  if (sei < 0) {
+    rmSync(out, { force: true });
+    throw new CleaningFailed({ type }, 'could not remove SEI from the HEVC configuration');
   }
-  return { path: out, kind: 'video', ext: muxer.ext, report: { removed, warnings: plan.warnings } };
-};
+  return { path: out, sei };
+}
 
 function nonEmpty(path: string): boolean {
   try {

@@ -11,7 +11,7 @@ import type { Cleaned } from '../../src/sanitize/types.ts';
 import {
   HIDDEN, audioPacketsMd5, decodesCleanly, ffmpeg, probe, streamCleaned, wavWithFmtExtension, workdir, type Workdir,
 } from './media-fixtures.ts';
-import { boxPath, inserted, withAsc } from './iso-edit.ts';
+import { boxPath, inserted, withAsc, withHiddenSecondEntry } from './iso-edit.ts';
 
 let w: Workdir;
 /** A phone-like clip: the sound first, so that iso-edit.ts's paths find its track. */
@@ -66,6 +66,24 @@ describe('video sound tracks with bytes hidden in their codec configuration', ()
     const path = w.file('streamed.mp4');
     writeFileSync(path, out);
     assert.ok(decodesCleanly(path));
+  });
+
+  it('an MP4 whose AAC entry has no config and whose chunks use a second entry hiding bytes, streamed and as a 3GP', async () => {
+    const src = w.file('entry2.mp4');
+    writeFileSync(src, withHiddenSecondEntry(readFileSync(phone), HIDDEN));
+    assert.ok(hides(readFileSync(remuxed('entry2-copy.mp4', '-i', src))), 'a plain remux copies the hidden config');
+    const { out, warnings } = await streamCleaned(src);
+    assert.equal(hides(out), false);
+    assert.ok(warnings.some((m) => m.includes('aac audio re-encoded')), warnings.join());
+    assertReencoded(await clean(src, '3gp'), 'aac');
+  });
+
+  it('an MP4 whose chunks switch to a second AAC entry is re-encoded even when the first is plain', async () => {
+    const src = w.file('entry2-plain.mp4');
+    writeFileSync(src, withHiddenSecondEntry(readFileSync(phone), HIDDEN, { emptyFirst: false }));
+    const { out, warnings } = await streamCleaned(src);
+    assert.equal(hides(out), false);
+    assert.ok(warnings.some((m) => m.includes('aac audio re-encoded')), warnings.join());
   });
 
   it('a MOV with AAC', async () => {

@@ -9,9 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cleanAudio } from '../../src/sanitize/audio.ts';
 import type { Cleaned } from '../../src/sanitize/types.ts';
 import {
-  HIDDEN, audioPacketsMd5, decodesCleanly, ffmpeg, probe, wavWithFmtExtension, workdir, type Workdir,
+  HIDDEN, audioPacketsMd5, decodedMd5, decodesCleanly, ffmpeg, probe, wavWithFmtExtension, workdir, type Workdir,
 } from './media-fixtures.ts';
-import { boxPath, inserted, withAsc } from './iso-edit.ts';
+import { boxPath, inserted, withAsc, withHiddenSecondEntry } from './iso-edit.ts';
 
 let w: Workdir;
 before(() => { w = workdir(); });
@@ -19,15 +19,15 @@ after(() => w.remove());
 
 const TONE = ['-f', 'lavfi', '-i', 'sine=sample_rate=44100:duration=1', '-ac', '2'];
 const clean = (path: string, ext: string): Promise<Cleaned> => cleanAudio(path, { ext, mime: '' }, w.scratch);
-const hides = (path: string): boolean => readFileSync(path).includes(HIDDEN);
+const hides = (path: string, marker = HIDDEN): boolean => readFileSync(path).includes(marker);
 
 /** `path` made by ffmpeg, then `edit`ed; the crafted file must still play and hold the marker. */
-function crafted(name: string, args: string[], edit: (b: Buffer) => Buffer): string {
+function crafted(name: string, args: string[], edit: (b: Buffer) => Buffer, marker = HIDDEN): string {
   const made = w.file('made-' + name);
   ffmpeg(...args, made);
   const path = w.file(name);
   writeFileSync(path, edit(readFileSync(made)));
-  assert.ok(hides(path) && decodesCleanly(path), 'the fixture hides the marker and plays');
+  assert.ok(hides(path, marker) && decodesCleanly(path), 'the fixture hides the marker and plays');
   return path;
 }
 
@@ -37,8 +37,8 @@ const grownBox = (path: string[]) => (b: Buffer): Buffer => {
   return inserted(b, p, p[p.length - 1]![1], HIDDEN);
 };
 
-function assertReencoded(out: Cleaned, codec: string): void {
-  assert.equal(hides(out.path), false, 'the hidden bytes are gone');
+function assertReencoded(out: Cleaned, codec: string, marker = HIDDEN): void {
+  assert.equal(hides(out.path, marker), false, 'the hidden bytes are gone');
   assert.deepEqual(probe(out.path).streams.map((s) => s.codec_name), [codec]);
   assert.ok(out.report.warnings.some((m) => m.includes('re-encoded')), out.report.warnings.join());
   assert.ok(decodesCleanly(out.path));
@@ -65,6 +65,37 @@ describe('voice notes with bytes hidden in their codec configuration', () => {
     assertReencoded(await clean(src, 'opus'), 'opus');
   });
 
+  it('an M4A with an empty AAC config whose chunks use a second sample entry hiding bytes', async () => {
+    const src = crafted('entry2.m4a', ['-f', 'lavfi', '-i', 'sine=sample_rate=44100:duration=3', '-ac', '2', '-c:a', 'aac', '-f', 'ipod'],
+      (b) => withHiddenSecondEntry(b, HIDDEN));
+    assertReencoded(await clean(src, 'm4a'), 'aac');
+  });
+
+  it('a FLAC whose STREAMINFO MD5 spells a serial (kept lossless, same samples)', async () => {
+    const serial = Buffer.from('SERIAL F2LXK 31.', 'latin1');
+    const src = crafted('md5.flac', [...TONE, '-c:a', 'flac'], (b) => {
+      const out = Buffer.from(b);
+      serial.copy(out, 4 + 4 + 18); // 'fLaC', the block header, then STREAMINFO's MD5 at 18
+      return out;
+    }, serial);
+    const out = await clean(src, 'flac');
+    assertReencoded(out, 'flac', serial);
+    assert.equal(decodedMd5(out.path), decodedMd5(src), 'the same samples');
+  });
+
+  it('an Apple Lossless M4A whose unchecked config fields spell a serial (kept lossless)', async () => {
+    const serial = Buffer.from('F2LXK-31.7', 'latin1');
+    const src = crafted('fields.m4a', [...TONE, '-c:a', 'alac', '-f', 'ipod'], (b) => {
+      const [start] = boxPath(b, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd', 'alac', 'alac']).at(-1)!;
+      const out = Buffer.from(b);
+      serial.copy(out, start + 12 + 10); // maxRun, maxFrameBytes, avgBitRate
+      return out;
+    }, serial);
+    const out = await clean(src, 'm4a');
+    assertReencoded(out, 'alac', serial);
+    assert.equal(decodedMd5(out.path), decodedMd5(src), 'the same samples');
+  });
+
   it('a PCM WAV with a format extension (kept PCM, same samples)', async () => {
     const src = crafted('ext.wav', [...TONE, '-c:a', 'pcm_s16le', '-f', 'wav'], (b) => wavWithFmtExtension(b, HIDDEN));
     const out = await clean(src, 'wav');
@@ -84,7 +115,6 @@ describe('ordinary voice notes keep the copy', () => {
     // Apple's encoder writes the 2-byte AudioSpecificConfig, with no SBR signalling after it.
     ['iPhone-style AAC', 'm4a', [...TONE, '-c:a', 'aac', '-f', 'ipod'], (b) => withAsc(b, () => Buffer.from('1210', 'hex'))],
     ['Opus (WhatsApp, Telegram)', 'opus', ['-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=1', '-c:a', 'libopus', '-b:a', '24k', '-f', 'ogg']],
-    ['FLAC', 'flac', [...TONE, '-c:a', 'flac']],
     ['PCM WAV', 'wav', [...TONE, '-c:a', 'pcm_s16le']],
   ];
   for (const [label, ext, args, edit] of cases) {

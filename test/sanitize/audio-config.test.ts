@@ -4,7 +4,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { plainAlac, plainAsc, plainAudioConfig, plainFlac, plainOpusHead } from '../../src/sanitize/audio-config.ts';
+import { plainAsc, plainAudioConfig, plainOpusHead } from '../../src/sanitize/audio-config.ts';
+import { copiedRecordsKept } from '../../src/sanitize/audio-output-check.ts';
 import { configRecords } from '../../src/sanitize/video-sei-scrub.ts';
 import { limitsFor } from '../../src/sanitize/video-probe.ts';
 import { HIDDEN, ffmpeg, workdir, type Workdir } from './media-fixtures.ts';
@@ -44,20 +45,34 @@ describe('AudioSpecificConfig', () => {
   });
 });
 
-describe('FLAC, Opus and ALAC records', () => {
+describe('Opus, FLAC and ALAC records', () => {
   const opus = Buffer.from('4f707573486561640101380180bb0000000000', 'hex');
-  it('are plain at exactly their size', () => {
+  it('an OpusHead is plain at exactly its size, with no gain and a usual input rate', () => {
     assert.ok(plainOpusHead(opus));
     // 6 channels, family 1: 4 streams, 2 coupled, Vorbis order.
     assert.ok(plainOpusHead(Buffer.concat([opus.subarray(0, 9), Buffer.from([6]), opus.subarray(10, 18), Buffer.from([1, 4, 2, 0, 4, 1, 2, 3, 5])])));
-    assert.ok(plainFlac(Buffer.alloc(34)));
   });
-  it('are not with anything after, or a mapping that names no stream', () => {
+  it('an OpusHead is not with anything after, a mapping that names no stream, a gain or an odd input rate', () => {
     assert.equal(plainOpusHead(Buffer.concat([opus, HIDDEN])), false);
     assert.equal(plainOpusHead(Buffer.concat([opus.subarray(0, 9), Buffer.from([2]), opus.subarray(10, 18), Buffer.from([1, 1, 1, 0, 77])])), false);
     assert.equal(plainOpusHead(Buffer.concat([opus.subarray(0, 18), Buffer.from([255]), Buffer.alloc(3)])), false, 'family 255');
-    assert.equal(plainFlac(Buffer.concat([Buffer.alloc(34), HIDDEN])), false);
-    assert.equal(plainAlac(Buffer.concat([Buffer.from('00000024616c616300000000', 'hex'), Buffer.alloc(24), HIDDEN])), false);
+    const gain = Buffer.from(opus);
+    gain.writeInt16LE(0x4b46, 16); // 'FK'
+    assert.equal(plainOpusHead(gain), false, 'an output gain');
+    const rate = Buffer.from(opus);
+    rate.write('F2LX', 12, 'latin1');
+    assert.equal(plainOpusHead(rate), false, 'an input rate that spells a serial');
+  });
+  it('FLAC and ALAC are never plain: their records hold fields no decoder checks (an MD5, bit rates)', () => {
+    assert.equal(plainAudioConfig('flac', Buffer.alloc(34), 'flac'), false);
+    assert.equal(plainAudioConfig('alac', Buffer.concat([Buffer.from('00000024616c616300000000', 'hex'), Buffer.alloc(24)]), 'ipod'), false);
+  });
+  it('a codec that needs a record and came without one is not plain (a muxer would take one from elsewhere)', () => {
+    assert.equal(plainAudioConfig('aac', Buffer.alloc(0), 'ipod'), false);
+    assert.equal(plainAudioConfig('aac', Buffer.alloc(0), 'matroska'), false);
+    assert.equal(plainAudioConfig('opus', Buffer.alloc(0), 'ogg'), false);
+    assert.ok(plainAudioConfig('aac', Buffer.alloc(0), 'adts'), 'ADTS frames carry their own headers');
+    assert.ok(plainAudioConfig('mp3', Buffer.alloc(0), 'mp3'), 'MP3 has no record');
   });
   it('a record ffmpeg rebuilds in a RIFF header (MP3 in AVI) does not matter; in Matroska it would', () => {
     assert.ok(plainAudioConfig('mp3', HIDDEN, 'avi'));
@@ -74,8 +89,8 @@ describe('records encoders write, as ffprobe reads them', () => {
   before(() => { w = workdir(); });
   after(() => w.remove());
   const TONE = ['-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=0.5'];
-  for (const [codec, ext, format] of [['aac', 'm4a', 'ipod'], ['alac', 'm4a', 'ipod'], ['libopus', 'opus', 'ogg'],
-    ['libopus', 'mkv', 'matroska'], ['flac', 'flac', 'flac'], ['flac', 'mkv', 'matroska'], ['aac', 'mkv', 'matroska']] as const) {
+  for (const [codec, ext, format] of [['aac', 'm4a', 'ipod'], ['libopus', 'opus', 'ogg'],
+    ['libopus', 'mkv', 'matroska'], ['aac', 'mkv', 'matroska']] as const) {
     it(`${codec} in .${ext} is plain`, async () => {
       const path = w.file(`tone-${codec}.${ext}`);
       ffmpeg(...TONE, '-ac', '2', '-c:a', codec, path);
@@ -85,4 +100,16 @@ describe('records encoders write, as ffprobe reads them', () => {
       assert.ok(plainAudioConfig(r.codec, r.bytes, format), r.bytes.toString('hex'));
     });
   }
+
+  it('the output check finds the approved record in a remux, and tells a different one', async () => {
+    const a = w.file('check-48k.m4a');
+    const b = w.file('check-44k.m4a');
+    ffmpeg(...TONE, '-ac', '2', '-c:a', 'aac', a);
+    ffmpeg('-f', 'lavfi', '-i', 'sine=sample_rate=44100:duration=0.5', '-ac', '2', '-c:a', 'aac', b);
+    const approved = (await configRecords(a, 'm4a', { ...limitsFor(a, false), fileBytes: 0 }))!.byIndex.get(0)!.bytes;
+    assert.ok(await copiedRecordsKept(a, 'm4a', [{ out: 0, bytes: approved }]));
+    assert.equal(await copiedRecordsKept(b, 'm4a', [{ out: 0, bytes: approved }]), false, 'another record');
+    assert.equal(await copiedRecordsKept(b, 'm4a', [{ out: 1, bytes: approved }]), false, 'no such track');
+    assert.ok(await copiedRecordsKept(b, 'm4a', []), 'nothing copied, nothing to check');
+  });
 });

@@ -152,6 +152,11 @@ export function audioPacketsMd5(path: string): string {
     .toString('latin1').replace(/^\d+,/gm, '');
 }
 
+/** The MD5 of the decoded audio: equal when a lossless re-encode kept every sample. */
+export function decodedMd5(path: string): string {
+  return run('ffmpeg', ['-v', 'error', '-nostdin', '-i', path, '-map', '0:a', '-f', 'md5', '-']).toString('latin1').trim();
+}
+
 /**
  * A WAV whose fmt chunk carries `extra` as a WAVEFORMATEX extension (cbSize bytes after the fields
  * PCM needs), the way ffmpeg's WAV and AVI writers copy any extension they do not build themselves.
