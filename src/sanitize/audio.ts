@@ -18,7 +18,7 @@ import { rmSync, statSync } from 'node:fs';
 import { CleaningFailed } from '../errors.ts';
 import { runTool } from './subprocess.ts';
 import type { Cleaner } from './types.ts';
-import { BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, limitsFor, probe } from './video-probe.ts';
+import { QUIET, copyArgs, countRemoved, limitsFor, probe } from './video-probe.ts';
 import { configRecords } from './video-sei-scrub.ts';
 import { plainAudioConfig, reencodeAudio } from './audio-config.ts';
 import { copiedRecordsKept } from './audio-output-check.ts';
@@ -65,18 +65,7 @@ export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
       warnings.push(r.warning);
     });
     const out = scratch.path('.' + muxer.ext);
-    const args = [
-      ...QUIET,
-      ...inputArgs(sniffed.ext, input),
-      ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
-      '-c', 'copy',
-      ...perStream,
-      ...NO_METADATA,
-      ...BITEXACT,
-      ...muxer.options,
-      '-f', muxer.format,
-      out,
-    ];
+    const args = [...QUIET, ...copyArgs(sniffed.ext, input, kept.map((s) => s.index), perStream), ...muxer.options, '-f', muxer.format, out];
     const r = await runTool('ffmpeg', args, limitsFor(input, perStream.length > 0));
     let size = 0;
     try {

@@ -7,7 +7,7 @@ import { CleaningFailed } from '../errors.ts';
 import type { ToolLimits } from './subprocess.ts';
 import type { Sniffed } from './types.ts';
 import {
-  BITEXACT, NO_METADATA, QUIET, countRemoved, inputArgs, isCoverArt, limitsFor, listPackets, probe,
+  QUIET, copyArgs, countRemoved, isCoverArt, limitsFor, listPackets, probe,
 } from './video-probe.ts';
 import type { ProbedStream } from './video-probe.ts';
 import { configRecords, scrubSeiInPlace } from './video-sei-scrub.ts';
@@ -132,12 +132,7 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
     // A container that promises samples it does not hold (a truncated file, a lying box) is refused,
     // not remuxed into a shorter video the tipster never meant to send.
     '-xerror',
-    ...inputArgs(sniffed.ext, input),
-    ...kept.flatMap((s) => ['-map', `0:${s.index}`]),
-    '-c', 'copy',
-    ...perStream,
-    ...NO_METADATA,
-    ...BITEXACT,
+    ...copyArgs(sniffed.ext, input, kept.map((s) => s.index), perStream),
     ...(ISO_FAMILY.has(muxer.format) ? ['-empty_hdlr_name', '1', '-write_tmcd', '0'] : []),
   ];
   return {

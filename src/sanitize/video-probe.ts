@@ -145,3 +145,18 @@ export function countRemoved(p: Probe, kept: ReadonlySet<number>): Record<string
 export const BITEXACT = ['-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact'];
 export const NO_METADATA = ['-map_metadata', '-1', '-map_chapters', '-1'];
 export const QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+
+/**
+ * The input, the streams kept (by input index), everything copied unless `perStream` says otherwise,
+ * and nothing else: no tags, no chapters, no encoder name. Shared by the audio and video cleaners.
+ */
+export function copyArgs(sniffedExt: string, input: string, indexes: number[], perStream: string[]): string[] {
+  return [
+    ...inputArgs(sniffedExt, input),
+    ...indexes.flatMap((i) => ['-map', `0:${i}`]),
+    '-c', 'copy',
+    ...perStream,
+    ...NO_METADATA,
+    ...BITEXACT,
+  ];
+}
