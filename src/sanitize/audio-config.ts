@@ -111,6 +111,11 @@ const NEVER_PLAIN = new Set(['flac', 'alac', 'vorbis']);
 const RIFF_REBUILT = new Set(['mp2', 'mp3', 'adpcm_ima_wav', 'gsm_ms', 'g723_1']);
 const RIFF = new Set(['wav', 'avi']);
 
+/** The muxer writes this codec's record from the stream's parameters: the input's is not copied. */
+export function rebuiltByMuxer(codec: string, format: string): boolean {
+  return RIFF.has(format) && RIFF_REBUILT.has(codec);
+}
+
 /**
  * Whether `codec`'s configuration record (undefined: not known) may be copied into `format` (an
  * ffmpeg muxer name).
@@ -119,7 +124,7 @@ export function plainAudioConfig(codec: string, rec: Buffer | undefined, format:
   if (rec === undefined || NEVER_PLAIN.has(codec)) return false;
   // ADTS output carries its configuration in each frame's header, not in a record.
   if (rec.length === 0) return READERS[codec] === undefined || (codec === 'aac' && format === 'adts');
-  if (RIFF.has(format) && RIFF_REBUILT.has(codec)) return true;
+  if (rebuiltByMuxer(codec, format)) return true;
   return READERS[codec]?.(rec) ?? false;
 }
 

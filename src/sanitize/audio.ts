@@ -20,7 +20,7 @@ import { runTool } from './subprocess.ts';
 import type { Cleaner } from './types.ts';
 import { QUIET, copyArgs, countRemoved, limitsFor, probe } from './video-probe.ts';
 import { configRecords } from './video-sei-scrub.ts';
-import { plainAudioConfig, reencodeAudio } from './audio-config.ts';
+import { plainAudioConfig, rebuiltByMuxer, reencodeAudio } from './audio-config.ts';
 import { copiedRecordsKept } from './audio-output-check.ts';
 
 /** Output muxer, extension and muxer options per sniffed type: the format is kept. */
@@ -56,7 +56,7 @@ export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
       const codec = s.codec_name ?? '';
       const record = records?.byIndex.get(s.index)?.bytes;
       if (!reencodeAll && plainAudioConfig(codec, record, muxer.format)) {
-        copied.push({ out, bytes: record! });
+        if (!rebuiltByMuxer(codec, muxer.format)) copied.push({ out, bytes: record! });
         return;
       }
       const r = reencodeAudio(codec, muxer.format, out);

@@ -11,7 +11,7 @@ import {
 } from './video-probe.ts';
 import type { ProbedStream } from './video-probe.ts';
 import { configRecords, scrubSeiInPlace } from './video-sei-scrub.ts';
-import { plainAudioConfig, reencodeAudio } from './audio-config.ts';
+import { plainAudioConfig, rebuiltByMuxer, reencodeAudio } from './audio-config.ts';
 
 /** Output muxer and extension per sniffed type: the container type is kept. */
 export const MUXER: Record<string, { format: string; ext: string }> = {
@@ -121,7 +121,7 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
       reencode = true;
       warnings.push(r.warning);
     } else {
-      if (s.codec_type === 'audio' && record !== undefined) copiedAudio.push({ out, bytes: record });
+      if (s.codec_type === 'audio' && record !== undefined && !rebuiltByMuxer(codec, muxer.format)) copiedAudio.push({ out, bytes: record });
       const bsf = s.codec_type === 'video' && !(scrubbed !== undefined && (codec === 'h264' || codec === 'hevc')) ? BITSTREAM_FILTER[codec] : undefined;
       if (bsf) perStream.push(`-bsf:${out}`, bsf);
     }

@@ -131,6 +131,20 @@ describe('a phone clip keeps its sound track as it is', () => {
     assert.equal(audioPacketsMd5(out.path), audioPacketsMd5(src));
   });
 
+  it('MP3 in an AVI whose header fields differ from the ones ffmpeg writes (a camera\'s)', async () => {
+    const made = w.file('camera-made.avi');
+    ffmpeg(...PICTURE, ...SOUND, '-c:v', 'mpeg4', '-c:a', 'libmp3lame', made);
+    const file = readFileSync(made);
+    const strf = file.indexOf('strf', file.indexOf('strf') + 4, 'latin1') + 8; // the sound's WAVEFORMATEX
+    assert.equal(file.readUInt16LE(strf), 0x55, 'MP3');
+    file.writeUInt16LE(0, strf + 18 + 10); // MPEGLAYER3WAVEFORMAT's nCodecDelay
+    const src = w.file('camera.avi');
+    writeFileSync(src, file);
+    const out = await clean(src, 'avi');
+    assert.deepEqual(out.report.warnings, [], 'ffmpeg writes that header itself: nothing to re-encode');
+    assert.equal(audioPacketsMd5(out.path), audioPacketsMd5(src));
+  });
+
   it('Opus in an MKV', async () => {
     const src = w.file('opus.mkv');
     ffmpeg(...PICTURE, ...SOUND, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'libopus', src);
