@@ -125,7 +125,7 @@ function spawnRole(script: string, env: Record<string, string>, nodeArgs: string
 }
 
 /**
- * The intake's own node options, as scripts/start.sh gives them (V8 refuses them in NODE_OPTIONS);
+ * The intake's own node options, as scripts/start.sh gives them (Node refuses them in NODE_OPTIONS);
  * BENCH_INTAKE_ARGS replaces them for an A/B (empty: none).
  */
 const INTAKE_ARGS = (process.env.BENCH_INTAKE_ARGS ?? '--no-memory-reducer').split(' ').filter(Boolean);

@@ -83,7 +83,7 @@ export function plainAsc(rec: Buffer): boolean {
 }
 
 /** Input sample rates an encoder records; the field is informational, so anything else is a message. */
-const OPUS_INPUT_RATES = new Set([0, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000]);
+const OPUS_INPUT_RATES = new Set([0, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000, 176400, 192000]);
 
 /**
  * An OpusHead (RFC 7845 5.1) of exactly its declared size, with no output gain and a usual input

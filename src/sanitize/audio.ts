@@ -79,9 +79,11 @@ export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
     }
     return { out, copied, warnings };
   };
-  let done = await attempt(false);
-  if (!(await copiedRecordsKept(done.out, sniffed.ext, done.copied))) {
-    rmSync(done.out, { force: true });
+  let done = await attempt(false).catch(() => undefined);
+  if (done === undefined || !(await copiedRecordsKept(done.out, sniffed.ext, done.copied).catch(() => false))) {
+    // A record other than the approved one, or a muxer that failed on one handed to it in the
+    // packets (audio-output-check.ts): every track re-encoded.
+    if (done) rmSync(done.out, { force: true });
     done = await attempt(true);
   }
   const { out, warnings } = done;

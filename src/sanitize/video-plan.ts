@@ -119,7 +119,9 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
       if (!r) throw new CleaningFailed({ type: sniffed.ext }, 'the audio codec header could not be checked or rebuilt');
       perStream.push(...r.args);
       reencode = true;
-      warnings.push(r.warning);
+      // Say why: a header we read and refused, or packets we could not all see.
+      warnings.push(iso && listed?.packets === undefined && !opts.reencodeAudio && plainAudioConfig(codec, record, muxer.format)
+        ? `${codec} audio re-encoded: its packets could not all be checked` : r.warning);
     } else {
       if (s.codec_type === 'audio' && record !== undefined && !rebuiltByMuxer(codec, muxer.format)) copiedAudio.push({ out, bytes: record });
       const bsf = s.codec_type === 'video' && !(scrubbed !== undefined && (codec === 'h264' || codec === 'hevc')) ? BITSTREAM_FILTER[codec] : undefined;

@@ -50,11 +50,16 @@ export const cleanVideo: Cleaner = async (input, sniffed, scratch) => {
     return { path: out, kind: c.kind, ext: c.ext, report: c.report };
   }
   const first = await planRemux(input, sniffed);
-  let out = await remux(first, sniffed.ext, scratch);
   let plan = first;
-  if (!(await copiedRecordsKept(out.path, first.muxer.ext, first.copiedAudio))) {
-    // The muxer wrote a sound record other than the one we checked (audio-output-check.ts).
-    rmSync(out.path, { force: true });
+  // A muxer that wrote a sound record other than the one we checked (audio-output-check.ts), or
+  // failed on one it was handed in the packets (Matroska, when it does not fit): once more, with
+  // every sound track re-encoded.
+  let out = await remux(first, sniffed.ext, scratch).catch((e: unknown) => {
+    if (first.copiedAudio.length === 0) throw e;
+    return undefined;
+  });
+  if (out === undefined || !(await copiedRecordsKept(out.path, first.muxer.ext, first.copiedAudio).catch(() => false))) {
+    if (out) rmSync(out.path, { force: true });
     plan = await planRemux(input, sniffed, { reencodeAudio: true });
     out = await remux(plan, sniffed.ext, scratch);
   }

@@ -116,6 +116,11 @@ describe('ordinary voice notes keep the copy', () => {
     ['iPhone-style AAC', 'm4a', [...TONE, '-c:a', 'aac', '-f', 'ipod'], (b) => withAsc(b, () => Buffer.from('1210', 'hex'))],
     ['Opus (WhatsApp, Telegram)', 'opus', ['-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=1', '-c:a', 'libopus', '-b:a', '24k', '-f', 'ogg']],
     ['PCM WAV', 'wav', [...TONE, '-c:a', 'pcm_s16le']],
+    // No record at all: ADTS frames carry their own headers, MP3 has none.
+    ['ADTS AAC', 'aac', [...TONE, '-c:a', 'aac', '-f', 'adts']],
+    ['MP3', 'mp3', [...TONE, '-c:a', 'libmp3lame']],
+    // An Android recorder's 16 kHz voice: the OpusHead records that input rate.
+    ['Opus from 16 kHz', 'opus', ['-f', 'lavfi', '-i', 'sine=sample_rate=16000:duration=1', '-c:a', 'libopus', '-b:a', '16k', '-f', 'ogg']],
   ];
   for (const [label, ext, args, edit] of cases) {
     it(`${label} (.${ext}) is copied, without a warning`, async () => {
