@@ -9,9 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cleanVideo } from '../../src/sanitize/video.ts';
 import type { Cleaned } from '../../src/sanitize/types.ts';
 import {
-  HIDDEN, audioPacketsMd5, decodesCleanly, ffmpeg, probe, streamCleaned, wavWithFmtExtension, workdir, type Workdir,
+  HIDDEN, audioPacketsMd5, decodesCleanly, ffmpeg, probe, run, streamCleaned, wavWithFmtExtension, workdir, type Workdir,
 } from './media-fixtures.ts';
 import { boxPath, inserted, withAsc, withHiddenSecondEntry } from './iso-edit.ts';
+import { adtsHeader, withFramePrefix } from './mkv-edit.ts';
 
 let w: Workdir;
 /** A phone-like clip: the sound first, so that iso-edit.ts's paths find its track. */
@@ -84,6 +85,18 @@ describe('video sound tracks with bytes hidden in their codec configuration', ()
     const { out, warnings } = await streamCleaned(src);
     assert.equal(hides(out), false);
     assert.ok(warnings.some((m) => m.includes('aac audio re-encoded')), warnings.join());
+  });
+
+  it('an MKV whose AAC frames carry ADTS headers the writer turns into a new record: checked in the output, re-encoded', async () => {
+    // Written to a pipe, so nothing points into its clusters; the headers say 44.1 kHz, the record 48 kHz.
+    const live = run('ffmpeg', ['-v', 'error', ...SOUND, '-c:a', 'aac', '-f', 'matroska', 'pipe:1']);
+    const src = w.file('adts.mkv');
+    writeFileSync(src, withFramePrefix(live, (frame) => adtsHeader(frame.length)));
+    assert.ok(decodesCleanly(src), 'fixture');
+    const out = await clean(src, 'mkv');
+    assert.deepEqual(probe(out.path).streams.map((s) => s.codec_name), ['opus']);
+    assert.ok(out.report.warnings.some((m) => m.includes('aac audio re-encoded')), out.report.warnings.join());
+    assert.ok(decodesCleanly(out.path));
   });
 
   it('a MOV with AAC', async () => {
