@@ -14,4 +14,4 @@ USER node
 EXPOSE 8080
 # node itself as the container's process, not npx: `docker stop` sends SIGTERM to it, and the intake
 # then finishes the tips in flight (npm does not pass the signal on).
-CMD ["node", "--no-memory-reducer", "--import", "tsx", "src/intake/main.ts"]
+CMD ["node", "--import", "tsx", "src/intake/main.ts"]

@@ -125,10 +125,10 @@ function spawnRole(script: string, env: Record<string, string>, nodeArgs: string
 }
 
 /**
- * The intake's own node options, as scripts/start.sh gives them (Node refuses them in NODE_OPTIONS);
- * BENCH_INTAKE_ARGS replaces them for an A/B (empty: none).
+ * Node options for the intake's command line, for an A/B of V8 options Node refuses in NODE_OPTIONS
+ * (BENCHMARKS.md, round 8: `--initial-old-space-size=128`). `npm start` gives none.
  */
-const INTAKE_ARGS = (process.env.BENCH_INTAKE_ARGS ?? '--no-memory-reducer').split(' ').filter(Boolean);
+const INTAKE_ARGS = (process.env.BENCH_INTAKE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * `child`, spawned detached, whose process group (the role's node and any child it started) is

@@ -2,8 +2,8 @@
 # npm run bench: every figure of BENCHMARKS.md, each with its baseline measured in the same run.
 # Loopback only; every load is bounded in count and time. Takes about 15-25 minutes on 2 cores.
 # Knobs: BENCH_RUNS, VIDEO_SIZES_MIB, VIDEO_SETTLE_SECONDS, VIDEO_CODEC, SEAL_MIB, NOTES_SECONDS, CONCURRENT_UPLOADS, DRAIN_TIPS, PHOTOS,
-# SMALL_SEALS, BENCH_NODE_OPTIONS (replaces the service's NODE_OPTIONS, for an A/B), BENCH_INTAKE_ARGS (replaces the
-# intake's node options, --no-memory-reducer; empty for none).
+# SMALL_SEALS, BENCH_NODE_OPTIONS (replaces the service's NODE_OPTIONS, for an A/B), BENCH_INTAKE_ARGS (node options
+# for the intake's command line, for an A/B; none by default, as npm start).
 # One figure only: bash bench/run.sh seal|seal-small|video|concurrent|notes|drain|photos
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -42,11 +42,7 @@ fi
 export NODE_OPTIONS="--max-semi-space-size=4${NODE_OPTIONS:+ $NODE_OPTIONS}"
 # node itself, not npx: the pid we keep is then the service's own, so the SIGTERM above reaches it
 # (through npx it reached npm, and the intake and worker were left running without Redis).
-# --no-memory-reducer (a V8 option; Node refuses it in NODE_OPTIONS): once the intake has been idle, V8's memory
-# reducer leaves the old generation's limit just above what is live, and an upload's body buffers then
-# set off a full mark-compact every ~25 MiB: ~150 per four 1 GiB uploads, against ~5 without it
-# (BENCHMARKS.md, round 8).
-node --no-memory-reducer --import tsx src/intake/main.ts & pids+=($!)
+node --import tsx src/intake/main.ts & pids+=($!)
 node --import tsx workers/main.ts & pids+=($!)
 # If any of them stops, stop the rest.
 wait -n

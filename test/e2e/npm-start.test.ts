@@ -53,8 +53,6 @@ test('a SIGTERM to npm start (scripts/start.sh) stops the intake and the worker,
     const service = processTree(start.pid!).slice(1).map((p) => p.pid);
     const cmdlines = service.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
     assert.ok(cmdlines.some((c) => c.includes('src/intake/main.ts')), `an intake runs: ${cmdlines.join(' | ')}`);
-    // Without it, uploads after an idle spell cost a full garbage collection every ~25 MiB (start.sh).
-    assert.ok(cmdlines.some((c) => c.includes('src/intake/main.ts') && c.includes('--no-memory-reducer')), `the intake runs without V8's memory reducer: ${cmdlines.join(' | ')}`);
     assert.ok(cmdlines.some((c) => c.includes('workers/main.ts')), 'a worker runs');
     assert.equal(readdirSync(tmp).filter((n) => n.startsWith('buzon-gnupg-')).length, 1, 'the intake made its gpg home');
 
