@@ -13,7 +13,8 @@
  * metadata units are cut out by bitstream filters. MJPEG, whose EXIF sits in each frame, is
  * re-encoded, and so is a sound track whose codec configuration record holds more than a decoder
  * needs, or more than we can check (audio-config.ts: an AAC esds with bytes after its end, review
- * session 5; Vorbis, whose Matroska header keeps its comment tags, always). Everything else
+ * session 5; Vorbis, whose Matroska header keeps its comment tags, always; FLAC and ALAC always,
+ * losslessly, for fields no decoder checks). Everything else
  * is copied bit for bit, so quality is untouched and a 2 GiB file costs our process no memory.
  * MP4, M4V and MOV are remuxed as a stream straight into the seal (video-stream.ts).
  * Limits: what the pictures and sound show is untouched. Codec-level user data we do not know of
