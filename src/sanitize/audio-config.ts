@@ -139,10 +139,20 @@ const LOSSLESS_IN: Record<string, string[]> = {
 };
 
 /**
- * The ffmpeg arguments that re-encode output stream `out` (of `codec`) for `format`, and the
- * report's warning; undefined when the format has no encoder here (AMR).
+ * The target's bit rate, at most its usual one and no more than the input's (at least 64k): a long
+ * voice note at 32 kbps re-encoded at 192 would outgrow the output cap (twice the input) and be refused.
  */
-export function reencodeAudio(codec: string, format: string, out: number): { args: string[]; warning: string } | undefined {
+function bitRate(usual: string, input: string | undefined): string {
+  const k = Math.ceil(Number(input) / 1000);
+  return Number.isFinite(k) && k > 0 ? `${Math.min(parseInt(usual, 10), Math.max(64, k))}k` : usual;
+}
+
+/**
+ * The ffmpeg arguments that re-encode output stream `out` (of `codec`, at `inputBitRate` bits per
+ * second when known) for `format`, and the report's warning; undefined when the format has no
+ * encoder here (AMR).
+ */
+export function reencodeAudio(codec: string, format: string, out: number, inputBitRate?: string): { args: string[]; warning: string } | undefined {
   const lossless = codec.startsWith('pcm_') || LOSSLESS_IN[codec]?.includes(format);
   const warning = lossless
     ? `${codec} audio re-encoded losslessly: its codec header has fields we cannot vouch for`
@@ -155,5 +165,5 @@ export function reencodeAudio(codec: string, format: string, out: number): { arg
   if (LOSSLESS_IN[codec]?.includes(format)) return { args: [`-c:${out}`, codec], warning };
   const t = LOSSY_TARGET[format];
   if (!t) return undefined;
-  return { args: [`-c:${out}`, t[0]!, ...(t[1] ? [`-b:${out}`, t[1]] : [])], warning };
+  return { args: [`-c:${out}`, t[0]!, ...(t[1] ? [`-b:${out}`, bitRate(t[1], inputBitRate)] : [])], warning };
 }

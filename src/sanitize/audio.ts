@@ -59,7 +59,7 @@ export const cleanAudio: Cleaner = async (input, sniffed, scratch) => {
         if (!rebuiltByMuxer(codec, muxer.format)) copied.push({ out, bytes: record! });
         return;
       }
-      const r = reencodeAudio(codec, muxer.format, out);
+      const r = reencodeAudio(codec, muxer.format, out, s.bit_rate);
       if (!r) throw new CleaningFailed({ type: sniffed.ext }, 'the audio codec header could not be checked or rebuilt');
       perStream.push(...r.args);
       warnings.push(r.warning);

@@ -115,7 +115,7 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
       || (iso && bringsRecords(listed?.packets, s.index)))) {
       // `-c copy` would write its configuration record as it is (audio-config.ts); Matroska
       // stores Vorbis' comment header there too, tags and all.
-      const r = reencodeAudio(codec, muxer.format, out);
+      const r = reencodeAudio(codec, muxer.format, out, s.bit_rate);
       if (!r) throw new CleaningFailed({ type: sniffed.ext }, 'the audio codec header could not be checked or rebuilt');
       perStream.push(...r.args);
       reencode = true;

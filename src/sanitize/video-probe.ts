@@ -26,6 +26,8 @@ const Stream = z.object({
   // length size its frames use, for video-sei-scrub.ts.
   is_avc: z.string().optional(),
   nal_length_size: z.string().optional(),
+  /** Bits per second, when the container says: a re-encoded sound track keeps to it (audio-config.ts). */
+  bit_rate: z.string().optional(),
 });
 const Probe = z.object({
   streams: z.array(Stream).default([]),

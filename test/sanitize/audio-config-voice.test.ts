@@ -50,6 +50,17 @@ describe('voice notes with bytes hidden in their codec configuration', () => {
     assertReencoded(await clean(src, 'm4a'), 'aac');
   });
 
+  it('a low-bit-rate AAC note is re-encoded near its own bit rate, not at 192 kbps (a long one would outgrow the cap)', async () => {
+    // Noise, which an encoder spends every bit it is given on (a pure tone would not show the rate).
+    const noise = ['-f', 'lavfi', '-i', 'anoisesrc=d=2:c=white:r=44100:s=1', '-ac', '2'];
+    const src = crafted('low.m4a', [...noise, '-c:a', 'aac', '-b:a', '32k', '-f', 'ipod'], (b) => withAsc(b, (asc) => Buffer.concat([asc, HIDDEN])));
+    const out = await clean(src, 'm4a');
+    assertReencoded(out, 'aac');
+    const rate = Number(probe(out.path).streams[0]!.bit_rate);
+    // 64 kbps, the floor; at 192 kbps the encoder spends ~91 kbps on this 32 kbps source.
+    assert.ok(rate > 0 && rate < 75_000, `re-encoded at ${rate} b/s`);
+  });
+
   it('an M4A of Apple Lossless whose alac box is longer than its config (kept lossless)', async () => {
     const alac = ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd', 'alac', 'alac'];
     const src = crafted('alac.m4a', [...TONE, '-c:a', 'alac', '-f', 'ipod'], grownBox(alac));

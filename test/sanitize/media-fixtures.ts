@@ -108,6 +108,7 @@ export interface ProbedStream {
   height?: number;
   disposition?: Record<string, number>;
   tags?: Record<string, string>;
+  bit_rate?: string;
 }
 export interface Probed {
   streams: ProbedStream[];
