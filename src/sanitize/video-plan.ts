@@ -106,13 +106,14 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
   kept.forEach((s, out) => {
     const record = records?.byIndex.get(s.index)?.bytes;
     const codec = s.codec_name ?? '';
+    const plain = s.codec_type === 'audio' && plainAudioConfig(codec, record, muxer.format);
     if (s.codec_type === 'video' && STILL_FRAME_CODECS.has(codec)) {
       // Each frame is a JPEG (or PNG...) with its own EXIF; only new frames leave it behind.
       perStream.push(`-c:${out}`, 'mjpeg', `-q:${out}`, '2');
       reencode = true;
       warnings.push('MJPEG video re-encoded: its frames carried their own metadata');
-    } else if (s.codec_type === 'audio' && (opts.reencodeAudio || !plainAudioConfig(codec, record, muxer.format)
-      || (iso && bringsRecords(listed?.packets, s.index)))) {
+    } else if (s.codec_type === 'audio' && (opts.reencodeAudio || !plain || (iso && bringsRecords(listed?.packets, s.index)))) {
+      const unseenPackets = iso && listed?.packets === undefined && !opts.reencodeAudio && plain;
       // `-c copy` would write its configuration record as it is (audio-config.ts); Matroska
       // stores Vorbis' comment header there too, tags and all.
       const r = reencodeAudio(codec, muxer.format, out, s.bit_rate);
@@ -120,8 +121,7 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
       perStream.push(...r.args);
       reencode = true;
       // Say why: a header we read and refused, or packets we could not all see.
-      warnings.push(iso && listed?.packets === undefined && !opts.reencodeAudio && plainAudioConfig(codec, record, muxer.format)
-        ? `${codec} audio re-encoded: its packets could not all be checked` : r.warning);
+      warnings.push(unseenPackets ? `${codec} audio re-encoded: its packets could not all be checked` : r.warning);
     } else {
       if (s.codec_type === 'audio' && record !== undefined && !rebuiltByMuxer(codec, muxer.format)) copiedAudio.push({ out, bytes: record });
       const bsf = s.codec_type === 'video' && !(scrubbed !== undefined && (codec === 'h264' || codec === 'hevc')) ? BITSTREAM_FILTER[codec] : undefined;
