@@ -31,6 +31,13 @@ function crafted(name: string, args: string[], edit: (b: Buffer) => Buffer, mark
   return path;
 }
 
+/** `serial` written over the bytes at `at(file)`: fields a decoder never checks. */
+const overwritten = (serial: Buffer, at: (b: Buffer) => number) => (b: Buffer): Buffer => {
+  const out = Buffer.from(b);
+  serial.copy(out, at(b));
+  return out;
+};
+
 /** The box at the end of `path` grown by the marker: what a decoder never reads. */
 const grownBox = (path: string[]) => (b: Buffer): Buffer => {
   const p = boxPath(b, path);
@@ -84,11 +91,8 @@ describe('voice notes with bytes hidden in their codec configuration', () => {
 
   it('a FLAC whose STREAMINFO MD5 spells a serial (kept lossless, same samples)', async () => {
     const serial = Buffer.from('SERIAL F2LXK 31.', 'latin1');
-    const src = crafted('md5.flac', [...TONE, '-c:a', 'flac'], (b) => {
-      const out = Buffer.from(b);
-      serial.copy(out, 4 + 4 + 18); // 'fLaC', the block header, then STREAMINFO's MD5 at 18
-      return out;
-    }, serial);
+    // 'fLaC', the block header, then STREAMINFO's MD5 at 18.
+    const src = crafted('md5.flac', [...TONE, '-c:a', 'flac'], overwritten(serial, () => 4 + 4 + 18), serial);
     const out = await clean(src, 'flac');
     assertReencoded(out, 'flac', serial);
     assert.equal(decodedMd5(out.path), decodedMd5(src), 'the same samples');
@@ -96,12 +100,9 @@ describe('voice notes with bytes hidden in their codec configuration', () => {
 
   it('an Apple Lossless M4A whose unchecked config fields spell a serial (kept lossless)', async () => {
     const serial = Buffer.from('F2LXK-31.7', 'latin1');
-    const src = crafted('fields.m4a', [...TONE, '-c:a', 'alac', '-f', 'ipod'], (b) => {
-      const [start] = boxPath(b, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd', 'alac', 'alac']).at(-1)!;
-      const out = Buffer.from(b);
-      serial.copy(out, start + 12 + 10); // maxRun, maxFrameBytes, avgBitRate
-      return out;
-    }, serial);
+    // maxRun, maxFrameBytes and avgBitRate, 10 bytes into the config after the box's 12-byte header.
+    const src = crafted('fields.m4a', [...TONE, '-c:a', 'alac', '-f', 'ipod'],
+      overwritten(serial, (b) => boxPath(b, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd', 'alac', 'alac']).at(-1)![0] + 12 + 10), serial);
     const out = await clean(src, 'm4a');
     assertReencoded(out, 'alac', serial);
     assert.equal(decodedMd5(out.path), decodedMd5(src), 'the same samples');
