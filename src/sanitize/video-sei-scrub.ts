@@ -24,7 +24,7 @@ import { inputArgs, limitsFor, listPackets } from './video-probe.ts';
 import { topLevelBoxes } from './iso-boxes.ts';
 import type { ProbedStream } from './video-probe.ts';
 
-type Codec = 'h264' | 'hevc';
+export type Codec = 'h264' | 'hevc';
 // The NAL header of a filler unit, and how to tell an SEI unit. The NAL length size comes from
 // ffprobe (H.264) or the hvcC record (HEVC: hvccLengthSize).
 const CODEC = {
@@ -36,6 +36,8 @@ const MAX_STDOUT = 64 * 1024 * 1024;
 /** Real streams stay far below these averages; past them, the slow filter (under prlimit) takes over. */
 const NALS_PER_PACKET = 16;
 const SEI_PER_PACKET = 4;
+/** Far beyond any real frame (slices per picture); a walk past it is a crafted sample. */
+const MAX_NALS_PER_SAMPLE = 65_536;
 const MAX_TOP_BOXES = 100_000;
 
 const Streams = z.object({
@@ -58,6 +60,8 @@ export interface Listing {
  */
 export async function scrubSeiInPlace(
   path: string, streams: Array<{ index: number; codec: Codec }>, listing?: Listing, limits?: ToolLimits,
+  /** Given, it receives every unit blanked, as flat (offset, length, codec) triples (FILL_CODECS). */
+  fillsOut?: number[],
 ): Promise<number | undefined> {
   if (streams.length === 0) return 0;
   let l = listing;
@@ -78,19 +82,7 @@ export async function scrubSeiInPlace(
   // Any complaint means ffprobe may have read the file differently from the listing.
   if (records === undefined || !records.sure) return undefined;
   for (const { index, codec } of streams) {
-    const s = l.streams.find((x) => x.index === index);
-    if (s?.codec_name !== codec) return undefined;
-    const record = records.byIndex.get(index);
-    if (record === undefined || record.codec !== codec || record.bytes.length === 0) return undefined;
-    let size: number | undefined;
-    if (codec === 'h264') {
-      // The H.264 decoder sets these only from an avcC it read whole (configurationVersion 1, at
-      // least 7 bytes, its SPS and PPS): is_avc, then the length size from byte 4. Annex B has none.
-      if (s.is_avc === 'true' && /^[124]$/.test(s.nal_length_size ?? '') && plainAvcc(record.bytes)
-        && (record.bytes[4]! & 3) + 1 === Number(s.nal_length_size)) size = Number(s.nal_length_size);
-    } else {
-      size = hvccLengthSize(record.bytes);
-    }
+    const size = nalLengthSize(l.streams.find((x) => x.index === index), records.byIndex.get(index), codec);
     if (size === undefined) return undefined;
     lengthSize.set(index, { codec, size });
   }
@@ -135,29 +127,36 @@ export async function scrubSeiInPlace(
     const maxNals = Math.max(65_536, packets.length * NALS_PER_PACKET);
     for (const [pos, size, index] of packets) {
       const { codec, size: L } = lengthSize.get(index)!;
-      const c = CODEC[codec];
-      for (let p = pos, end = pos + size; p < end;) {
-        if (p + L + c.header.length > end || ++nals > maxNals) return undefined;
-        const b = peek(p, L + c.header.length);
-        const len = b.readUIntBE(0, L);
-        if (len < c.header.length || p + L + len > end) return undefined;
-        if (c.isSei(b.subarray(L))) fills.push(p + L, len, codec === 'h264' ? 0 : 1);
-        p += L + len;
-        if (nals % 65_536 === 0) await tick(); // long walks must not stall the server
-      }
+      const before = nals;
+      const n = walkSample(peek, pos, size, L, codec, fills);
+      if (n === undefined || (nals += n) > maxNals) return undefined;
+      if (Math.floor(nals / 65_536) > Math.floor(before / 65_536)) await tick(); // long walks must not stall the server
     }
     if (fills.length / 3 > Math.max(4096, packets.length * SEI_PER_PACKET)) return undefined;
+    fillsOut?.push(...fills);
 
     // The whole walk succeeded: now, and only now, write. One write per unit, in file order.
-    const headers = [CODEC.h264.header, CODEC.hevc.header];
     for (let i = 0; i < fills.length; i += 3) {
-      writeFiller(fd, fills[i]!, fills[i + 1]!, headers[fills[i + 2]!]!);
+      writeFiller(fd, fills[i]!, fills[i + 1]!, CODEC[FILL_CODECS[fills[i + 2]!]!].header);
       if (i % 30_000 === 0) await tick();
     }
     return fills.length / 3;
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The NAL length size of a stream, as ffmpeg's decoder reads it from its record; undefined when
+ * there is no record we can be sure of. Shared with the streamed blanker (video-early.ts).
+ */
+export function nalLengthSize(s: ProbedStream | undefined, record: { codec: string; bytes: Buffer } | undefined, codec: Codec): number | undefined {
+  if (s?.codec_name !== codec || record === undefined || record.codec !== codec || record.bytes.length === 0) return undefined;
+  if (codec === 'hevc') return hvccLengthSize(record.bytes);
+  // The H.264 decoder sets these only from an avcC it read whole (configurationVersion 1, at
+  // least 7 bytes, its SPS and PPS): is_avc, then the length size from byte 4. Annex B has none.
+  return s.is_avc === 'true' && /^[124]$/.test(s.nal_length_size ?? '') && plainAvcc(record.bytes)
+    && (record.bytes[4]! & 3) + 1 === Number(s.nal_length_size) ? Number(s.nal_length_size) : undefined;
 }
 
 /** Every stream's codec configuration record (ffmpeg's extradata; empty when it has none), by index. */
@@ -247,6 +246,45 @@ function hvccLengthSize(rec: Buffer): number | undefined {
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Walks the length-prefixed NAL units of one sample at `pos` (`peek` reads the file at an offset) and
+ * adds each SEI unit to `fills` as (offset, length, codec). The number of units, or undefined when
+ * their lengths do not tile the sample exactly. Shared with the streamed blanker (video-early.ts), so
+ * both find the very same units.
+ */
+export function walkSample(
+  peek: (at: number, n: number) => Buffer, pos: number, size: number, L: number, codec: Codec, fills: number[],
+): number | undefined {
+  const c = CODEC[codec];
+  let nals = 0;
+  for (let p = pos, end = pos + size; p < end;) {
+    if (p + L + c.header.length > end || ++nals > MAX_NALS_PER_SAMPLE) return undefined;
+    const b = peek(p, L + c.header.length);
+    const len = b.readUIntBE(0, L);
+    if (len < c.header.length || p + L + len > end) return undefined;
+    if (c.isSei(b.subarray(L))) fills.push(p + L, len, FILL_CODECS.indexOf(codec));
+    p += L + len;
+  }
+  return nals;
+}
+
+/** The codec of a fill triple: 0 H.264, 1 HEVC. */
+export const FILL_CODECS: readonly Codec[] = ['h264', 'hevc'];
+
+/**
+ * Paints into `buf`, which holds the file's bytes from offset `bufAt`, the part of one filler unit
+ * (at, len, codec) that falls inside it: the same bytes writeFiller puts in a file.
+ */
+export function paintFiller(buf: Buffer, bufAt: number, at: number, len: number, codec: number): void {
+  const header = CODEC[FILL_CODECS[codec]!].header;
+  const from = Math.max(at, bufAt);
+  const to = Math.min(at + len, bufAt + buf.length);
+  if (from >= to) return;
+  buf.fill(0xff, from - bufAt, to - bufAt);
+  for (let i = 0; i < header.length; i++) if (at + i >= from && at + i < to) buf[at + i - bufAt] = header[i]!;
+  if (len > header.length && at + len - 1 >= from && at + len - 1 < to) buf[at + len - 1 - bufAt] = 0x80;
+}
 
 /** Filler data: the NAL header, 0xFF bytes, and a final 0x80 (the rbsp stop bit) when there is room. */
 function writeFiller(fd: number, at: number, len: number, header: Buffer): void {
