@@ -9,8 +9,8 @@ import type { Sniffed } from './types.ts';
 import {
   QUIET, copyArgs, countRemoved, isCoverArt, limitsFor, listPackets, probe,
 } from './video-probe.ts';
-import type { ProbedStream } from './video-probe.ts';
-import { configRecords, scrubSeiInPlace } from './video-sei-scrub.ts';
+import type { Probe, ProbedStream } from './video-probe.ts';
+import { configRecords, scrubSeiInPlace, type ConfigRecords } from './video-sei-scrub.ts';
 import { plainAudioConfig, rebuiltByMuxer, reencodeAudio } from './audio-config.ts';
 
 /** Output muxer and extension per sniffed type: the container type is kept. */
@@ -46,6 +46,11 @@ function isPlainAudio(s: ProbedStream): boolean {
   return s.codec_type === 'audio' && s.codec_name !== undefined && s.codec_name !== 'none';
 }
 
+/** The streams a remux keeps: picture and sound tracks, nothing else. */
+export function keptStreams(p: Probe): ProbedStream[] {
+  return p.streams.filter((s) => isPlainVideo(s) || isPlainAudio(s));
+}
+
 export interface RemuxPlan {
   muxer: { format: string; ext: string };
   /** Every ffmpeg argument but the output's muxer flags and target. */
@@ -74,8 +79,22 @@ function bringsRecords(packets: unknown[] | undefined, index: number): boolean {
   });
 }
 
+/** What a plan is decided from: ffprobe's view of the file, its records, its packets, and the SEI scrub's count. */
+export interface PlanInputs {
+  probe: Probe;
+  records: ConfigRecords | undefined;
+  /** ffprobe's packet list (MP4/MOV/3GP only); undefined when unsure of it. */
+  packets: unknown[] | undefined;
+  /** SEI units blanked in place; undefined when the scrub did not run or was unsure (a filter then). */
+  scrubbed: number | undefined;
+}
+
 /** `reencodeAudio`: every sound track is re-encoded (a copied record did not survive the remux as approved). */
-export async function planRemux(input: string, sniffed: Sniffed, opts: { reencodeAudio?: boolean } = {}): Promise<RemuxPlan> {
+export async function planRemux(
+  input: string, sniffed: Sniffed,
+  /** `fills` and `seen` are filled for video-early-check.ts: the units blanked, and ffprobe's packets. */
+  opts: { reencodeAudio?: boolean; fills?: number[]; seen?: { packets?: unknown[] } } = {},
+): Promise<RemuxPlan> {
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
   // MP4/MOV/3GP: one ffprobe run lists the streams and, for the SEI scrub, every packet. When that
@@ -88,15 +107,35 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
     iso ? undefined : probe(input, sniffed.ext),
   ]);
   const p = listed?.probe ?? probed ?? await probe(input, sniffed.ext);
-  const kept = p.streams.filter((s) => isPlainVideo(s) || isPlainAudio(s));
-  if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio or video stream');
-
+  if (opts.seen) opts.seen.packets = listed?.packets;
   // SEI blanked in place (video-sei-scrub.ts) needs no filter: a remux then costs a fifth of the time.
-  const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
-  const scrubbable = kept.flatMap((s) => (s.codec_type === 'video' && (s.codec_name === 'h264' || s.codec_name === 'hevc')
-    ? [{ index: s.index, codec: s.codec_name as 'h264' | 'hevc' }] : []));
+  const scrubbable = scrubbableStreams(keptStreams(p));
   const scrubbed = listed && scrubbable.length > 0
-    ? await scrubSeiInPlace(input, scrubbable, { streams: p.streams, packets: listed.packets, records }) : undefined;
+    ? await scrubSeiInPlace(input, scrubbable, { streams: p.streams, packets: listed.packets, records }, undefined, opts.fills) : undefined;
+  const plan = decidePlan(input, sniffed, { probe: p, records, packets: listed?.packets, scrubbed }, opts);
+  return { ...plan, limits: limitsFor(input, plan.reencode) };
+}
+
+/** The H.264 and HEVC picture tracks among those kept: the SEI scrub's work. */
+export function scrubbableStreams(kept: ProbedStream[]): Array<{ index: number; codec: 'h264' | 'hevc' }> {
+  return kept.flatMap((s) => (s.codec_type === 'video' && (s.codec_name === 'h264' || s.codec_name === 'hevc')
+    ? [{ index: s.index, codec: s.codec_name as 'h264' | 'hevc' }] : []));
+}
+
+/**
+ * The plan itself, from what was learnt of the file: the same inputs give the same arguments, so a
+ * plan made early from an upload's moov (video-early.ts) can be checked against the one made from
+ * the whole file.
+ */
+export function decidePlan(
+  input: string, sniffed: Sniffed, { probe: p, records, packets, scrubbed }: PlanInputs, opts: { reencodeAudio?: boolean } = {},
+): Omit<RemuxPlan, 'limits'> & { reencode: boolean } {
+  const muxer = MUXER[sniffed.ext];
+  if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
+  const iso = ISO_FAMILY.has(muxer.format);
+  const kept = keptStreams(p);
+  if (kept.length === 0) throw new CleaningFailed({ type: sniffed.ext }, 'no audio or video stream');
+  const removed = countRemoved(p, new Set(kept.map((s) => s.index)));
   if (scrubbed) removed.sei = scrubbed;
 
   const warnings: string[] = [];
@@ -112,8 +151,8 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
       perStream.push(`-c:${out}`, 'mjpeg', `-q:${out}`, '2');
       reencode = true;
       warnings.push('MJPEG video re-encoded: its frames carried their own metadata');
-    } else if (s.codec_type === 'audio' && (opts.reencodeAudio || !plain || (iso && bringsRecords(listed?.packets, s.index)))) {
-      const unseenPackets = iso && listed?.packets === undefined && !opts.reencodeAudio && plain;
+    } else if (s.codec_type === 'audio' && (opts.reencodeAudio || !plain || (iso && bringsRecords(packets, s.index)))) {
+      const unseenPackets = iso && packets === undefined && !opts.reencodeAudio && plain;
       // `-c copy` would write its configuration record as it is (audio-config.ts); Matroska
       // stores Vorbis' comment header there too, tags and all.
       const r = reencodeAudio(codec, muxer.format, out, s.bit_rate);
@@ -140,7 +179,7 @@ export async function planRemux(input: string, sniffed: Sniffed, opts: { reencod
   return {
     muxer,
     args,
-    limits: limitsFor(input, reencode),
+    reencode,
     removed,
     warnings: [...new Set(warnings)],
     hevc: kept.some((s) => s.codec_name === 'hevc'),

@@ -15,11 +15,11 @@
  * cut at keyframes or at FRAGMENT_BYTES, whichever comes first, which bounds ffmpeg's own buffer on a
  * video with rare keyframes. Threat and defence are video.ts's.
  */
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { CleaningFailed } from '../errors.ts';
 import { streamTool } from './subprocess.ts';
-import type { CleanedStream, StreamCleaner } from './types.ts';
-import { planRemux } from './video-plan.ts';
+import type { CleanedStream, Sniffed } from './types.ts';
+import { planRemux, type RemuxPlan } from './video-plan.ts';
 import { withCleanMoov } from './video-moov-stream.ts';
 
 /** Sniffed types this cleaner streams; 3GP, WebM, MKV and AVI go through scratch (video.ts). */
@@ -42,11 +42,19 @@ function totalSize(progress: string): number | undefined {
   return /^progress=end$/m.test(progress) && all.length > 0 ? Number(all[all.length - 1]![1]) : undefined;
 }
 
-export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
+/** `plan`, when given, was made already (and the SEI blanked in place) by the caller. */
+export async function cleanVideoStream(input: string, sniffed: Sniffed, plan?: RemuxPlan): Promise<CleanedStream> {
   if (!STREAMED.has(sniffed.ext)) throw new CleaningFailed({ type: sniffed.ext }, 'not a streamed video type');
-  const plan = await planRemux(input, sniffed);
+  return remuxStream(plan ?? await planRemux(input, sniffed), sniffed.ext);
+}
+
+/**
+ * ffmpeg running `plan` into a pipe. With `stdin`, ffmpeg reads its input from `tool.stdin` (the
+ * plan's input is then pipe:0: video-early.ts feeds it an upload as it arrives).
+ */
+export function remuxStream(plan: RemuxPlan, type: string, opts: { stdin?: boolean } = {}): CleanedStream & { stdin?: Writable } {
   const { muxer, removed } = plan;
-  const failed = (reason: string) => new CleaningFailed({ type: sniffed.ext }, reason);
+  const failed = (reason: string) => new CleaningFailed({ type }, reason);
   // ffmpeg copies an hvcC as it finds it: with HEVC, its output moov is cleaned as it passes.
   const rewriteMoov = plan.hevc;
   const maxBytes = plan.limits.fileBytes ?? Number.MAX_SAFE_INTEGER;
@@ -54,7 +62,7 @@ export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
     ...plan.args, '-progress', 'pipe:3', '-stats_period', '5', ...FRAGMENTED,
     // RLIMIT_FSIZE does not cover a pipe: ffmpeg stops itself here, and we refuse what reached it.
     '-fs', String(maxBytes), '-f', muxer.format, 'pipe:1',
-  ], plan.limits);
+  ], plan.limits, opts);
   const sei = { removed: 0, shrunk: 0 };
   let moovError: unknown;
   async function* throughMoov(): AsyncGenerator<Buffer> {
@@ -66,7 +74,8 @@ export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
       throw failed('the remuxed video had an unexpected layout');
     }
   }
-  const cleaned: CleanedStream = {
+  const cleaned: CleanedStream & { stdin?: Writable } = {
+    stdin: tool.stdin,
     stream: rewriteMoov ? Readable.from(throughMoov(), { objectMode: false }) : tool.stdout,
     done: Promise.resolve(),
     kind: 'video',
@@ -90,4 +99,4 @@ export const cleanVideoStream: StreamCleaner = async (input, sniffed) => {
   // Settled by the caller; this only keeps an early failure from being an unhandled rejection.
   cleaned.done.catch(() => {});
   return cleaned;
-};
+}
