@@ -39,6 +39,11 @@ const schema = z.object({
   /** Seal big files in worker threads: frees the event loop for note tips, costs ~170 MiB of RAM. */
   SEAL_THREADS: bool.default(false),
   /**
+   * A fast-start MP4/MOV sent first in a tip is remuxed and sealed while it uploads; kept only when
+   * it provably matches the ordinary cleaning (src/sanitize/video-early-check.ts). `0` turns it off.
+   */
+  STREAM_WHILE_UPLOADING: bool.default(true),
+  /**
    * Who seals videos: `gpg` (a child process, ~2× faster, off the event loop; start fails when it
    * cannot), `openpgp` (openpgp.js in process), or `auto`: gpg when installed and it passes the
    * start-up check (src/crypto/seal-gpg.ts), else openpgp.js. Notes and photos always use openpgp.js.

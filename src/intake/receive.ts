@@ -23,6 +23,17 @@ export interface Received {
   files: ReceivedFile[];
 }
 
+/**
+ * Something that reads a file in scratch while it arrives (video-early.ts): `write` says more is on
+ * its way into scratch (a promise: the upload waits for it), `end` that the file is whole in
+ * scratch, `abort` that it never will be.
+ */
+export interface UploadTap {
+  write(chunk: Buffer): Promise<void> | undefined;
+  end(): void;
+  abort(): void;
+}
+
 export interface ReceiveLimits {
   maxFileBytes: number;
   maxTipBytes: number;
@@ -45,6 +56,8 @@ export function receive(
   scratchPaths: string[],
   /** Filled as fields arrive, so the caller still has the typed note when a later file is refused. */
   fields: Record<string, string> = {},
+  /** A tap for the file at this index, written to this scratch path, if any. */
+  tapFor?: (index: number, path: string) => UploadTap | undefined,
 ): Promise<Received> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -67,6 +80,7 @@ export function receive(
     const files: ReceivedFile[] = [];
     const writes: Promise<void>[] = [];
     const inFlight: Transform[] = [];
+    const taps: UploadTap[] = [];
     let total = 0;
     let failed = false;
 
@@ -78,6 +92,7 @@ export function receive(
       req.unpipe(bb);
       req.resume();
       for (const c of inFlight) c.destroy(new Error('tip refused'));
+      for (const t of taps) t.abort();
       void Promise.allSettled(writes).then(() => reject(e));
     };
 
@@ -100,18 +115,22 @@ export function receive(
       const file: ReceivedFile = { rawPath: scratch.path('.upload'), bytes: 0, clientName: safeName(info.filename) };
       scratchPaths.push(file.rawPath);
       files.push(file);
+      const tap = tapFor?.(files.length - 1, file.rawPath);
+      if (tap) taps.push(tap);
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           file.bytes += chunk.length;
           total += chunk.length;
           if (total > limits.maxTipBytes) return cb(new TooLarge('tip_too_large'));
-          cb(null, chunk);
+          const wait = tap?.write(chunk);
+          if (wait) void wait.then(() => cb(null, chunk));
+          else cb(null, chunk);
         },
       });
       inFlight.push(counter);
       stream.on('limit', () => fail(new TooLarge('file_too_large', { file: file.clientName })));
       writes.push(
-        pipeline(stream, counter, createWriteStream(file.rawPath, { mode: 0o600, highWaterMark: 1024 * 1024 })).catch((e: unknown) => {
+        pipeline(stream, counter, createWriteStream(file.rawPath, { mode: 0o600, highWaterMark: 1024 * 1024 })).then(() => tap?.end(), (e: unknown) => {
           fail(e instanceof TooLarge ? e : new BadForm('upload_interrupted'));
         }),
       );

@@ -15,13 +15,16 @@ import { sealWithGpg, sealWithGpgToFd, type GpgSealer } from '../crypto/seal-gpg
 import type { SealThread } from '../crypto/seal-thread.ts';
 import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
-import type { Kind, Scratch, Sniffed } from '../sanitize/types.ts';
-import type { Vault, SealedFile } from '../vault/vault.ts';
+import type { CleanedStream, Kind, Scratch, Sniffed } from '../sanitize/types.ts';
+import type { Vault, SealedFile, TipDraft } from '../vault/vault.ts';
 import type { Received } from './receive.ts';
 import { MANIFEST_NAME, receivedDay, type Manifest, type ManifestFile } from './manifest.ts';
 import { newReceipt, newTipId } from './receipt.ts';
 import { cleanLinks } from './links-field.ts';
 import { Slots } from '../slots.ts';
+import type { Adopted, EarlySeal } from './early-seal.ts';
+import { STREAMED, cleanVideoStream } from '../sanitize/video-stream.ts';
+import type { RemuxPlan } from '../sanitize/video-plan.ts';
 
 /** One cleaning per core at a time: ffmpeg, sharp and pdftoppm are CPU-bound (see slots.ts). */
 const cleaning = new Slots(Math.max(1, availableParallelism()));
@@ -47,7 +50,19 @@ export interface StoredTip {
   files: number;
 }
 
-export async function storeTip(store: TipStore, received: Received, scratchPaths: string[]): Promise<StoredTip> {
+/**
+ * Seals a cleaning's output as it comes into the draft. Called with no await between the cleaner's
+ * start and this: gpg may take ffmpeg's pipe as it is, and write straight into the vault's file,
+ * so the video never crosses our event loop.
+ */
+export function sealStream(store: TipStore, draft: TipDraft, sealedName: string, cleaned: CleanedStream, name: string): Promise<SealedFile> {
+  const { gpg } = store;
+  if (gpg && draft.putFromFd) return draft.putFromFd(sealedName, (fd) => sealWithGpgToFd(gpg, cleaned.stream, name, fd));
+  if (gpg) return draft.put(sealedName, sealWithGpg(gpg, cleaned.stream, name));
+  return seal(cleaned.stream, store.keyring.keys, name).then((sealedStream) => draft.put(sealedName, sealedStream));
+}
+
+export async function storeTip(store: TipStore, received: Received, scratchPaths: string[], early?: EarlySeal): Promise<StoredTip> {
   const note = (received.fields.note ?? '').replace(/\r\n/g, '\n').trim();
   const linksText = received.fields.links ?? '';
   // Characters as people count them: an emoji is one, not two UTF-16 units.
@@ -71,14 +86,41 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
     sniffed.push(s!);
   }
 
-  const tipId = newTipId();
+  // The first file may have been remuxed and sealed while it arrived (early-seal.ts): keep it when
+  // the check allows, else clean it here with the plan that check made.
+  let first: Adopted | undefined;
+  let firstPlan: RemuxPlan | undefined;
+  if (early && received.files.length > 0 && STREAMED.has(sniffed[0]!.ext)) {
+    const done = await cleaning.acquire();
+    try {
+      const r = await early.adopt(received.files[0]!, sniffed[0]!).catch((e: unknown) => {
+        if (e instanceof TipError) Object.assign(e.params, { file: received.files[0]!.clientName });
+        throw e;
+      });
+      if ('tipId' in r) first = r;
+      else firstPlan = r.plan;
+    } finally {
+      done();
+    }
+  } else {
+    await early?.dispose();
+  }
+
+  const tipId = first?.tipId ?? newTipId();
   const receipt = newReceipt();
-  const draft = await store.vault.begin(tipId);
+  const draft = first?.draft ?? await store.vault.begin(tipId);
   try {
     const sealed: SealedFile[] = [];
     const entries: ManifestFile[] = [];
     const perKind: Partial<Record<Kind, number>> = {};
+    if (first) {
+      sealed.push(first.sealed);
+      entries.push(first.entry);
+      perKind.video = 1;
+      await rm(received.files[0]!.rawPath, { force: true });
+    }
     for (const [i, f] of received.files.entries()) {
+      if (i === 0 && first) continue;
       const s = sniffed[i]!;
       const sealedName = `file-${i + 1}.pgp`;
       const kindOf = (kind: Kind) => (perKind[kind] = (perKind[kind] ?? 0) + 1);
@@ -92,18 +134,11 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
         // Remux and seal at once: the cleaned video goes from ffmpeg's pipe into the seal, never to scratch.
         const done = await cleaning.acquire();
         try {
-          const cleaned = await streamer(f.rawPath, s).catch((e: unknown) => { throw nameFile(e); });
+          const cleaned = await (i === 0 && firstPlan ? cleanVideoStream(f.rawPath, s, firstPlan) : streamer(f.rawPath, s))
+            .catch((e: unknown) => { throw nameFile(e); });
           const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
           try {
-            // No await between the cleaner's start and gpg's: gpg may take ffmpeg's pipe as it is,
-            // and write straight into the vault's file, so the video never crosses our event loop.
-            const { gpg } = store;
-            if (gpg && draft.putFromFd) {
-              sealed.push(await draft.putFromFd(sealedName, (fd) => sealWithGpgToFd(gpg, cleaned.stream, name, fd)));
-            } else {
-              const sealedStream = gpg ? sealWithGpg(gpg, cleaned.stream, name) : await seal(cleaned.stream, store.keyring.keys, name);
-              sealed.push(await draft.put(sealedName, sealedStream));
-            }
+            sealed.push(await sealStream(store, draft, sealedName, cleaned, name));
           } catch (e) {
             cleaned.abort();
             throw nameFile(e);

@@ -12,6 +12,7 @@ import { TipError } from '../../errors.ts';
 import { enqueueTip, type TipJob } from '../../queue/tips.ts';
 import { receive, type Received } from '../receive.ts';
 import { storeTip, type TipStore } from '../store-tip.ts';
+import { EarlySeal } from '../early-seal.ts';
 import { sendError, wantsJson } from '../respond.ts';
 import { langOf } from '../lang.ts';
 import { thanksPage } from '../views/pages.ts';
@@ -43,6 +44,8 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     // Bytes in flight across all tips bound RAM scratch; a request that says nothing of its size
     // is counted at the largest a tip may be.
     const declared = Number(req.get('content-length') ?? config.MAX_TIP_BYTES);
+    // A fast-start video first in the form is remuxed and sealed while it arrives (early-seal.ts).
+    const early = config.STREAM_WHILE_UPLOADING ? new EarlySeal(deps, config.MAX_FILE_BYTES) : undefined;
     const release = deps.inFlight.reserve(Math.min(Number.isFinite(declared) ? declared : config.MAX_TIP_BYTES, config.MAX_TIP_BYTES));
     try {
       if (!release) throw new TipError(503, 'busy_upload');
@@ -57,6 +60,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
         deps.scratch,
         scratchPaths,
         typed,
+        early?.tap,
       );
       // Admission comes before any cleaning, the costly part. A bot that filled the honeypot is
       // thanked with a receipt that means nothing, and its tip is dropped.
@@ -71,7 +75,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
         maxTipBytes: config.MAX_TIP_BYTES,
       });
       received.files.push(...claimed.files);
-      const tip = await storeTip(deps, received, scratchPaths);
+      const tip = await storeTip(deps, received, scratchPaths, early);
       await claimed.done();
       await cleanup();
       // The tip is durable in the vault: if Redis is slow or gone, the outbox sweep queues it, so
@@ -94,6 +98,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       // The typed note and links go back into the form, so a refusal never loses them.
       sendError(req, res, lang, e, received?.fields ?? typed);
     } finally {
+      await early?.dispose();
       release?.();
       await cleanup();
     }

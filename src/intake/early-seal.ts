@@ -1,0 +1,103 @@
+/**
+ * A tip whose first file is a fast-start MP4/MOV is remuxed and sealed while it uploads
+ * (sanitize/video-early.ts), into a draft of its own. Once the upload is whole, store-tip.ts asks
+ * adopt(): the draft becomes the tip's when the check (video-early-check.ts) says ffmpeg got what
+ * the ordinary path would give it; otherwise the draft is dropped and the file is cleaned from
+ * scratch as usual. Only the first file: its name in the tip (file-1.pgp, video-1.mp4) is known
+ * before anything else of the tip is.
+ */
+import type { ReceivedFile, UploadTap } from './receive.ts';
+import { sealStream, type TipStore } from './store-tip.ts';
+import { newTipId } from './receipt.ts';
+import type { ManifestFile } from './manifest.ts';
+import { EarlyRemux, type EarlyResult } from '../sanitize/video-early.ts';
+import { checkEarly } from '../sanitize/video-early-check.ts';
+import type { CleanedStream, Sniffed } from '../sanitize/types.ts';
+import type { RemuxPlan } from '../sanitize/video-plan.ts';
+import type { SealedFile, TipDraft } from '../vault/vault.ts';
+
+export interface Adopted {
+  tipId: string;
+  draft: TipDraft;
+  sealed: SealedFile;
+  entry: ManifestFile;
+}
+
+/** Tests read these to know which path a tip took; they say nothing of any tip. */
+export const earlyCounts = { started: 0, kept: 0, dropped: 0 };
+
+export class EarlySeal {
+  private remux: EarlyRemux | undefined;
+  private tipId: string | undefined;
+  private draft: TipDraft | undefined;
+  private sealing: Promise<SealedFile> | undefined;
+  private cleaned: CleanedStream | undefined;
+  private adopted = false;
+
+  constructor(private readonly store: TipStore, private readonly maxFileBytes: number) {}
+
+  /** For receive(): a tap on the tip's first file. */
+  readonly tap = (index: number, path: string): UploadTap | undefined => {
+    if (index !== 0 || this.remux) return undefined;
+    this.remux = new EarlyRemux(path, this.maxFileBytes, {
+      prepare: async () => {
+        this.tipId = newTipId();
+        this.draft = await this.store.vault.begin(this.tipId);
+      },
+      start: (cleaned) => {
+        earlyCounts.started++;
+        this.cleaned = cleaned;
+        this.sealing = sealStream(this.store, this.draft!, 'file-1.pgp', cleaned, `video-1.${cleaned.ext}`);
+        this.sealing.catch(() => {});
+      },
+    });
+    return this.remux;
+  };
+
+  /**
+   * The first file, sealed during its upload, when it may be kept; else undefined, with the plan
+   * already made for the ordinary path when there is one (its SEI is already blanked in scratch).
+   */
+  async adopt(file: ReceivedFile, sniffed: Sniffed): Promise<Adopted | { plan: RemuxPlan | undefined }> {
+    const early = await this.remux?.result;
+    if (!early || !this.sealing) {
+      await this.dispose();
+      return { plan: undefined };
+    }
+    const [verdict, sealed] = await Promise.allSettled([
+      checkEarly(early, file.rawPath, sniffed),
+      this.sealing.then(async (s) => { await early.cleaned.done; return s; }),
+    ]);
+    if (verdict.status === 'fulfilled' && verdict.value.keep && sealed.status === 'fulfilled') {
+      this.adopted = true;
+      earlyCounts.kept++;
+      return { tipId: this.tipId!, draft: this.draft!, sealed: sealed.value, entry: entryOf(early, verdict.value.plan) };
+    }
+    earlyCounts.dropped++;
+    await this.dispose();
+    if (verdict.status === 'rejected') throw verdict.reason;
+    return { plan: verdict.value.plan };
+  }
+
+  /** Drops whatever was made and not adopted: ffmpeg, the seal, the draft. Safe to call twice. */
+  async dispose(): Promise<void> {
+    if (this.adopted) return;
+    this.remux?.abort();
+    this.cleaned?.abort();
+    await this.sealing?.catch(() => {});
+    const draft = this.draft;
+    this.draft = undefined;
+    this.sealing = undefined;
+    await draft?.abort();
+  }
+}
+
+function entryOf(early: EarlyResult, plan: RemuxPlan): ManifestFile {
+  const { cleaned } = early;
+  // The counts are the ordinary plan's (it blanked the same units in scratch), plus the SEI the
+  // streamed HEVC moov lost on its way out.
+  const removed = { ...plan.removed };
+  const moovSei = early.plan.removed.sei ?? 0;
+  if (moovSei > 0) removed.sei = (removed.sei ?? 0) + moovSei;
+  return { kind: 'video', name: `video-1.${cleaned.ext}`, size: cleaned.bytes, sealed: 'file-1.pgp', removed, warnings: plan.warnings };
+}
