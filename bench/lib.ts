@@ -228,6 +228,8 @@ export function curlTip(url: string, fields: Record<string, string>, file?: stri
   const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Accept: application/json', '--max-time', '600'];
   for (const [k, v] of Object.entries(fields)) args.push('-F', `${k}=${v}`);
   if (file) args.push('-F', `files=@${file}`);
+  // BENCH_UPLOAD_RATE (curl's --limit-rate, e.g. 50M): an upload as slow as a real link, not loopback.
+  if (process.env.BENCH_UPLOAD_RATE) args.push('--limit-rate', process.env.BENCH_UPLOAD_RATE);
   args.push(`${url}/tips`);
   const t0 = performance.now();
   return new Promise((resolve, reject) => {

@@ -4,7 +4,9 @@
  * node process of the service, which is started fresh for each size so each peak is that size's.
  * Env: VIDEO_SIZES_MIB (default "100,1024,2048"), BENCH_RUNS (default 3), VIDEO_SETTLE_SECONDS (below),
  * VIDEO_CODEC (h264, the default, or hevc: the iPhone's codec, whose output moov passes through the
- * intake to be cleaned, video-stream.ts).
+ * intake to be cleaned, video-stream.ts), VIDEO_MOOV (first, the default: a fast-start MP4 as phones
+ * and messengers send, remuxed while it uploads, video-early.ts; or last: ffmpeg's default layout,
+ * remuxed once the upload is whole).
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
@@ -17,6 +19,8 @@ const n = runs(3);
 const work = tempDir('buzon-bench-video-');
 
 const codec = process.env.VIDEO_CODEC ?? 'h264';
+const moov = process.env.VIDEO_MOOV ?? 'first';
+if (moov !== 'first' && moov !== 'last') throw new Error('VIDEO_MOOV is first or last');
 
 /** The noisy clip, looped with -c copy to about `mib` MiB. */
 function makeMp4(mib: number): string {
@@ -24,7 +28,8 @@ function makeMp4(mib: number): string {
   try { statSync(base); } catch { makeNoisyClip(base, codec); }
   const loops = Math.max(0, Math.round((mib * MiB) / statSync(base).size) - 1);
   const out = join(work, `video-${mib}.mp4`);
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(loops), '-i', base, '-c', 'copy', out]);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(loops), '-i', base, '-c', 'copy',
+    ...(moov === 'first' ? ['-movflags', '+faststart'] : []), out]);
   return out;
 }
 
@@ -72,10 +77,10 @@ try {
       const rate = stats(e2e.map((s) => real / s));
       const gpgRate = stats(gpg.map((s) => real / s));
       const ratio = stats(e2e.map((s, i) => gpg[i]! / s));
-      console.log(`${real.toFixed(0)} MiB ${codec} MP4: end to end MiB/s ${fmt(rate, 0)}; acknowledged after s ${fmt(stats(acked), 2)}; ` +
+      console.log(`${real.toFixed(0)} MiB ${codec} MP4, moov ${moov}: end to end MiB/s ${fmt(rate, 0)}; acknowledged after s ${fmt(stats(acked), 2)}; ` +
         `gpg MiB/s ${fmt(gpgRate, 0)}; ratio ${fmt(ratio, 2)}`);
       console.log(`  peak RSS MiB: ${peaks.all.map((p) => `${p.role}:${p.pid}=${p.hwmMiB.toFixed(0)}`).join(' ')}`);
-      report(`MP4 ${codec === 'hevc' ? '(HEVC) ' : ''}${real.toFixed(0)} MiB end to end${settleMs > 0 ? `, ${settleMs / 1000} s settle` : ''}`, `${rate.median.toFixed(0)} MiB/s = ${ratio.median.toFixed(2)}× gpg (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)})`,
+      report(`MP4 ${codec === 'hevc' ? '(HEVC) ' : ''}moov ${moov} ${real.toFixed(0)} MiB end to end${settleMs > 0 ? `, ${settleMs / 1000} s settle` : ''}`, `${rate.median.toFixed(0)} MiB/s = ${ratio.median.toFixed(2)}× gpg (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)})`,
         `gpg -z 0 ${gpgRate.median.toFixed(0)} MiB/s`, '≥0.5× gpg');
       report(`MP4 ${real.toFixed(0)} MiB peak RSS`, `intake ${peaks.intake.toFixed(0)} MiB, worker ${peaks.worker.toFixed(0)} MiB`, '-', '<256 MiB, flat');
     } finally {
