@@ -2,9 +2,9 @@
  * A tip whose first file is a fast-start MP4/MOV is remuxed and sealed while it uploads
  * (sanitize/video-early.ts), into a draft of its own. Once the upload is whole, store-tip.ts asks
  * adopt(): the draft becomes the tip's when the check (video-early-check.ts) says ffmpeg got what
- * the ordinary path would give it; otherwise the draft is dropped and the file is cleaned from
- * scratch as usual. Only the first file: its name in the tip (file-1.pgp, video-1.mp4) is known
- * before anything else of the tip is.
+ * the ordinary path would give it; otherwise the draft is dropped, the bytes blanked are put back,
+ * and the file is cleaned from scratch as usual. Only the first file: its name in the tip
+ * (file-1.pgp, video-1.mp4) is known before anything else of the tip is.
  */
 import type { ReceivedFile, UploadTap } from './receive.ts';
 import { sealStream, type TipStore } from './store-tip.ts';
@@ -33,6 +33,7 @@ export class EarlySeal {
   private sealing: Promise<SealedFile> | undefined;
   private cleaned: CleanedStream | undefined;
   private adopted = false;
+  private disposed = false;
 
   constructor(private readonly store: TipStore, private readonly maxFileBytes: number) {}
 
@@ -41,47 +42,63 @@ export class EarlySeal {
     if (index !== 0 || this.remux) return undefined;
     this.remux = new EarlyRemux(path, this.maxFileBytes, {
       prepare: async () => {
-        this.tipId = newTipId();
-        this.draft = await this.store.vault.begin(this.tipId);
+        const tipId = newTipId();
+        const draft = await this.store.vault.begin(tipId);
+        // Disposed while the draft was being made: nobody else would remove it (review, session 7).
+        if (this.disposed) {
+          await draft.abort();
+          throw new Error('disposed');
+        }
+        [this.tipId, this.draft] = [tipId, draft];
       },
       start: (cleaned) => {
         earlyCounts.started++;
         this.cleaned = cleaned;
         this.sealing = sealStream(this.store, this.draft!, 'file-1.pgp', cleaned, `video-1.${cleaned.ext}`);
-        this.sealing.catch(() => {});
+        // A seal that fails before it reads ffmpeg's output would leave ffmpeg blocked on a full pipe.
+        this.sealing.catch(() => this.remux?.abort());
       },
     });
     return this.remux;
   };
 
   /**
-   * The first file, sealed during its upload, when it may be kept; else undefined, with the plan
-   * already made for the ordinary path when there is one (its SEI is already blanked in scratch).
+   * The first file, sealed during its upload, when it may be kept; else undefined, and scratch
+   * holds the file as it was sent, for the ordinary cleaning.
    */
-  async adopt(file: ReceivedFile, sniffed: Sniffed): Promise<Adopted | { plan: RemuxPlan | undefined }> {
-    const early = await this.remux?.result;
-    if (!early || !this.sealing) {
-      await this.dispose();
-      return { plan: undefined };
+  async adopt(file: ReceivedFile, sniffed: Sniffed): Promise<Adopted | undefined> {
+    const remux = this.remux;
+    const early = await remux?.result;
+    if (!remux || !early || !this.sealing) {
+      await this.drop();
+      return undefined;
     }
     const [verdict, sealed] = await Promise.allSettled([
       checkEarly(early, file.rawPath, sniffed),
       this.sealing.then(async (s) => { await early.cleaned.done; return s; }),
     ]);
-    if (verdict.status === 'fulfilled' && verdict.value.keep && sealed.status === 'fulfilled') {
+    // The ordinary path's output cap, for the size the file turned out to be.
+    const fits = verdict.status === 'fulfilled' && early.cleaned.bytes < (verdict.value.plan.limits.fileBytes ?? Number.MAX_SAFE_INTEGER);
+    if (verdict.status === 'fulfilled' && verdict.value.keep && sealed.status === 'fulfilled' && fits) {
       this.adopted = true;
       earlyCounts.kept++;
       return { tipId: this.tipId!, draft: this.draft!, sealed: sealed.value, entry: entryOf(early, verdict.value.plan) };
     }
     earlyCounts.dropped++;
+    await this.drop();
+    return undefined;
+  }
+
+  /** Gives up on the early remux of a file that will still be cleaned: the bytes we blanked go back. */
+  async drop(): Promise<void> {
     await this.dispose();
-    if (verdict.status === 'rejected') throw verdict.reason;
-    return { plan: verdict.value.plan };
+    await this.remux?.restore();
   }
 
   /** Drops whatever was made and not adopted: ffmpeg, the seal, the draft. Safe to call twice. */
   async dispose(): Promise<void> {
     if (this.adopted) return;
+    this.disposed = true;
     this.remux?.abort();
     this.cleaned?.abort();
     await this.sealing?.catch(() => {});
@@ -94,10 +111,10 @@ export class EarlySeal {
 
 function entryOf(early: EarlyResult, plan: RemuxPlan): ManifestFile {
   const { cleaned } = early;
-  // The counts are the ordinary plan's (it blanked the same units in scratch), plus the SEI the
-  // streamed HEVC moov lost on its way out.
+  // The units blanked are ours (the ordinary plan found none left), plus the SEI the streamed
+  // HEVC moov lost on its way out.
   const removed = { ...plan.removed };
-  const moovSei = early.plan.removed.sei ?? 0;
-  if (moovSei > 0) removed.sei = (removed.sei ?? 0) + moovSei;
+  const sei = early.fills.length / 3 + (early.plan.removed.sei ?? 0);
+  if (sei > 0) removed.sei = sei;
   return { kind: 'video', name: `video-1.${cleaned.ext}`, size: cleaned.bytes, sealed: 'file-1.pgp', removed, warnings: plan.warnings };
 }

@@ -4,6 +4,7 @@ import { createLog } from '../log.ts';
 import { createIntake } from './intake.ts';
 import { createIntakeServer } from './server.ts';
 import { disposeGpgSealer } from '../crypto/seal-gpg.ts';
+import { abortAllEarly } from '../sanitize/video-early.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
     setTimeout(() => {
       log.warn('stopping: deadline reached; tips still uploading were not acknowledged');
       server.closeAllConnections();
+      // ffmpegs following an upload still arriving would wait for it, and seal what came into a draft.
+      abortAllEarly();
       // close() never ran: the gpg home would be left behind (the next start would sweep it).
       try { disposeGpgSealer(intake.gpg); } finally { process.exit(1); }
     }, config.DRAIN_SECONDS * 1000).unref();

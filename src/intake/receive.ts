@@ -24,12 +24,12 @@ export interface Received {
 }
 
 /**
- * Something that reads a file in scratch while it arrives (video-early.ts): `write` says more is on
- * its way into scratch (a promise: the upload waits for it), `end` that the file is whole in
+ * Something that sits between a file's upload and its scratch file (video-early.ts): `stream` may
+ * hold bytes back and change them before they are written; `end` says the file is whole in
  * scratch, `abort` that it never will be.
  */
 export interface UploadTap {
-  write(chunk: Buffer): Promise<void> | undefined;
+  stream: Transform;
   end(): void;
   abort(): void;
 }
@@ -39,6 +39,10 @@ export interface ReceiveLimits {
   maxTipBytes: number;
   maxFiles: number;
   maxFieldBytes: number;
+}
+
+function scratchFile(path: string): ReturnType<typeof createWriteStream> {
+  return createWriteStream(path, { mode: 0o600, highWaterMark: 1024 * 1024 });
 }
 
 /** Control and bidi-override characters are dropped so an error page cannot be spoofed. */
@@ -122,15 +126,15 @@ export function receive(
           file.bytes += chunk.length;
           total += chunk.length;
           if (total > limits.maxTipBytes) return cb(new TooLarge('tip_too_large'));
-          const wait = tap?.write(chunk);
-          if (wait) void wait.then(() => cb(null, chunk));
-          else cb(null, chunk);
+          cb(null, chunk);
         },
       });
       inFlight.push(counter);
       stream.on('limit', () => fail(new TooLarge('file_too_large', { file: file.clientName })));
       writes.push(
-        pipeline(stream, counter, createWriteStream(file.rawPath, { mode: 0o600, highWaterMark: 1024 * 1024 })).then(() => tap?.end(), (e: unknown) => {
+        (tap
+          ? pipeline(stream, counter, tap.stream, scratchFile(file.rawPath))
+          : pipeline(stream, counter, scratchFile(file.rawPath))).then(() => tap?.end(), (e: unknown) => {
           fail(e instanceof TooLarge ? e : new BadForm('upload_interrupted'));
         }),
       );

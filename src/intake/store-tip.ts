@@ -23,8 +23,7 @@ import { newReceipt, newTipId } from './receipt.ts';
 import { cleanLinks } from './links-field.ts';
 import { Slots } from '../slots.ts';
 import type { Adopted, EarlySeal } from './early-seal.ts';
-import { STREAMED, cleanVideoStream } from '../sanitize/video-stream.ts';
-import type { RemuxPlan } from '../sanitize/video-plan.ts';
+import { STREAMED } from '../sanitize/video-stream.ts';
 
 /** One cleaning per core at a time: ffmpeg, sharp and pdftoppm are CPU-bound (see slots.ts). */
 const cleaning = new Slots(Math.max(1, availableParallelism()));
@@ -87,23 +86,20 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
   }
 
   // The first file may have been remuxed and sealed while it arrived (early-seal.ts): keep it when
-  // the check allows, else clean it here with the plan that check made.
+  // the check allows, else clean it here as any other.
   let first: Adopted | undefined;
-  let firstPlan: RemuxPlan | undefined;
   if (early && received.files.length > 0 && STREAMED.has(sniffed[0]!.ext)) {
     const done = await cleaning.acquire();
     try {
-      const r = await early.adopt(received.files[0]!, sniffed[0]!).catch((e: unknown) => {
+      first = await early.adopt(received.files[0]!, sniffed[0]!).catch((e: unknown) => {
         if (e instanceof TipError) Object.assign(e.params, { file: received.files[0]!.clientName });
         throw e;
       });
-      if ('tipId' in r) first = r;
-      else firstPlan = r.plan;
     } finally {
       done();
     }
   } else {
-    await early?.dispose();
+    await early?.drop();
   }
 
   const tipId = first?.tipId ?? newTipId();
@@ -134,8 +130,7 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
         // Remux and seal at once: the cleaned video goes from ffmpeg's pipe into the seal, never to scratch.
         const done = await cleaning.acquire();
         try {
-          const cleaned = await (i === 0 && firstPlan ? cleanVideoStream(f.rawPath, s, firstPlan) : streamer(f.rawPath, s))
-            .catch((e: unknown) => { throw nameFile(e); });
+          const cleaned = await streamer(f.rawPath, s).catch((e: unknown) => { throw nameFile(e); });
           const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
           try {
             sealed.push(await sealStream(store, draft, sealedName, cleaned, name));

@@ -7,7 +7,7 @@
  * because a tool's diagnostics can quote metadata (a camera serial, a GPS tag) we are removing.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 export interface ToolLimits {
   /** Wall-clock limit, then SIGKILL. */
@@ -40,7 +40,7 @@ const MAX_STDOUT = 64 * 1024 * 1024;
 const MAX_STDERR = 64 * 1024;
 
 /** The tool under prlimit, with no shell and a minimal environment: no proxies, no locale surprises. */
-function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>, progressFd = false, stdin = false): ChildProcessByStdio<Writable | null, Readable, Readable> {
+function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>, progressFd = false): ChildProcessByStdio<null, Readable, Readable> {
   const prlimitArgs = [
     `--as=${l.memoryBytes}`,
     `--cpu=${l.cpuSeconds}`,
@@ -51,9 +51,9 @@ function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>, prog
     ...args,
   ];
   return spawn('prlimit', prlimitArgs, {
-    stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(progressFd ? ['pipe' as const] : [])],
+    stdio: progressFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
-  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  }) as ChildProcessByStdio<null, Readable, Readable>;
 }
 
 export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): Promise<ToolResult> {
@@ -81,8 +81,6 @@ export function runTool(cmd: string, args: string[], limits: ToolLimits = {}): P
 export interface StreamedTool {
   /** The tool's standard output, a pipe: read it, or hand it to another child as its stdin. */
   stdout: Readable;
-  /** The tool's standard input, when asked for (`stdin: true`); otherwise it reads nothing. */
-  stdin?: Writable;
   /** The exit, with what the tool wrote to `-progress pipe:3` (the last 64 KiB of it). */
   exited: Promise<ToolResult & { progress: string }>;
   kill(): void;
@@ -94,11 +92,9 @@ export interface StreamedTool {
  * the output must also wait for `exited`: a pipe ends the same way whether the tool succeeded or
  * failed after writing most of its output.
  */
-export function streamTool(cmd: string, args: string[], limits: ToolLimits = {}, opts: { stdin?: boolean } = {}): StreamedTool {
+export function streamTool(cmd: string, args: string[], limits: ToolLimits = {}): StreamedTool {
   const l = { ...DEFAULTS, ...limits };
-  const child = spawnLimited(cmd, args, l, true, opts.stdin);
-  // A tool that exits before reading all of its input must not become an uncaught EPIPE.
-  child.stdin?.on('error', () => {});
+  const child = spawnLimited(cmd, args, l, true);
   let err = '';
   let progress = '';
   child.stderr.on('data', (b: Buffer) => {
@@ -118,7 +114,6 @@ export function streamTool(cmd: string, args: string[], limits: ToolLimits = {},
   });
   return {
     stdout: child.stdout,
-    stdin: child.stdin ?? undefined,
     exited,
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -1,29 +1,31 @@
 /**
  * An MP4/MOV whose moov comes first (phones' "fast start" and shared videos), remuxed while it is
- * still being uploaded: the upload goes to scratch as always, and this follows the scratch file as
- * it grows, blanks each frame's SEI units in the copy it reads, and feeds ffmpeg, whose output the
- * caller seals at once. The tipster's wait after the last byte is then the tail of the seal and
- * the check below, not a whole remux and seal (BENCHMARKS.md, round 9). The upload is never held
- * back by the remux: it goes on into scratch at its own pace.
+ * still being uploaded. This sits between the upload and its scratch file: it reads the moov's
+ * sample tables, and as each frame arrives whole, blanks its SEI units before the frame is written
+ * to scratch. ffmpeg, started as soon as the moov is in, reads the scratch file itself, as the
+ * ordinary path does, waiting at its end for more (`-follow`, up to the mdat's end): its output is
+ * sealed at once, and the tipster's wait after the last byte is the tail of the seal and the check
+ * below, not a whole remux and seal (BENCHMARKS.md, round 9).
  *
- * Threat: this path reads a hostile file in a second way, ours, before ffmpeg's own reading of the
- * whole file is known. If the two differed, an SEI we did not see could reach the output.
+ * Threat: this reads a hostile file in a second way, ours, before ffmpeg's own reading of the whole
+ * file is known. If the two differed, an SEI we did not see could reach the output.
  * Defence: nothing made here is trusted by itself. Once the upload is whole, video-early-check.ts
- * makes the ordinary plan from scratch (ffprobe's listing, the in-place SEI scrub) and keeps the
- * streamed output only if ffmpeg was given the very bytes and arguments that plan would give it:
- * the same arguments, the same units blanked, one moov before one mdat, every packet in file order
- * (so reading from a pipe and from a file take packets in the same order). Any difference, any
- * doubt here (a moov after the data, a table we cannot read, a second moov, a frame the upload
- * did not bring), and the streamed copy is dropped and the file is cleaned from scratch as before.
+ * makes the ordinary plan from the scratch file ffmpeg read, and keeps the output only if that
+ * plan finds no SEI left to blank, every unit we blanked is a unit in ffprobe's own reading, the
+ * arguments are the ordinary ones, and the file is one moov before one final mdat. Any difference,
+ * any doubt here (a moov after the data, a table we cannot read, a second moov, a frame held back
+ * past MAX_HOLD), and the output is dropped, the bytes we overwrote are put back (restore()), and
+ * the file is cleaned from scratch as before. ffmpeg never reads a byte before we have blanked it:
+ * bytes reach scratch only through here, and a frame only once it is walked.
  * Limits: ffmpeg reads the upload while it arrives, so a crafted file reaches ffmpeg (under the
- * same prlimit) before the checks, as it reaches ffprobe in the ordinary path. The plaintext goes
- * only to scratch and to ffmpeg's pipe. At most one remux per core runs during uploads; an upload
- * that takes longer than UPLOAD_WAIT_MS (over Tor, a few GiB) is cleaned after it, as before.
+ * same prlimit) before the checks, as it reaches ffprobe in the ordinary path. The plaintext is
+ * only in scratch, as before. At most one such remux per core runs during uploads.
  */
 import { availableParallelism } from 'node:os';
-import { readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
+import { open } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ByteWindow } from './byte-window.ts';
 import { sampleRanges } from './iso-sample-table.ts';
 import { sniff } from './index.ts';
 import type { CleanedStream, Sniffed } from './types.ts';
@@ -35,33 +37,43 @@ import { STREAMED, remuxStream } from './video-stream.ts';
 const MIB = 1024 * 1024;
 /** As video-hvcc.ts: real moovs are a few MiB at most. */
 const MAX_MOOV = 16 * MIB;
-/** Data after the moov that ffprobe reads to fill in stream details, as it would from the file. */
-const PROBE_BYTES = MIB;
-/** ffmpeg is fed in reads of this size from scratch, from BUFFERS buffers in turn. */
-const CHUNK = MIB;
-const BUFFERS = 4;
-/** Less than this waits for more of the upload: one look at scratch per 64 KiB would cost a core. */
-const FEED_AT_LEAST = MIB;
+/** The most we hold back while a frame arrives whole (a 4K HEVC keyframe is a few MiB). */
+const MAX_HOLD = 64 * MIB;
+/** The most bytes we keep to put back if our blanking is not kept (SEI units are small). */
+const MAX_UNDO = 16 * MIB;
 /** Boxes a phone writes before its media data; anything else there and we do not stream. */
 const BEFORE_MDAT = new Set(['ftyp', 'free', 'skip', 'wide']);
-/** An upload may take long over Tor; ffmpeg waits for it, and is killed if it takes longer. */
-const UPLOAD_WAIT_MS = 30 * 60_000;
+/** ffmpeg gives up when the upload stalls this long (microseconds), e.g. if we died. */
+const STALL_US = 10 * 60 * 1_000_000;
+/** An upload may take long over Tor; ffmpeg is killed if its whole run takes longer. */
+const UPLOAD_WAIT_MS = 3 * 3600_000;
 
 /** At most this many remuxes run during uploads: each is an ffmpeg and a seal. */
 const MAX_RUNNING = Math.max(1, availableParallelism());
 let running = 0;
+/** Every remux running, so a process that must exit now can stop their ffmpegs first. */
+const live = new Set<EarlyRemux>();
+
+/** Stops every early remux at once (the intake is exiting without its usual cleanup). */
+export function abortAllEarly(): void {
+  for (const e of live) e.abort();
+}
 
 /** Where the early reading found the moov and the media data, for video-early-check.ts. */
 export interface EarlyLayout {
   moovAt: number;
   mdatAt: number;
+  /** Where the mdat's payload starts. */
+  dataAt: number;
+  /** Where the mdat, and so the file, ends. */
+  end: number;
 }
 
 export interface EarlyResult {
   /** ffmpeg's output, being sealed; only `done` says it is whole. */
   cleaned: CleanedStream;
   sniffed: Sniffed;
-  /** The plan ffmpeg runs, with pipe:0 as its input. */
+  /** The plan ffmpeg runs (its input: the scratch file, followed as it grows). */
   plan: RemuxPlan;
   /** Units blanked, as (offset, length, codec) triples: video-sei-scrub.ts's format. */
   fills: number[];
@@ -75,293 +87,293 @@ export interface EarlySink {
   start(cleaned: CleanedStream, sniffed: Sniffed): void;
 }
 
-type Phase = 'running' | 'done' | 'off';
+/** The plan's input, a plain file, read instead as it grows and only up to `end`. */
+export function followArgs(args: string[], path: string, end: number): string[] {
+  const out = [...args];
+  const i = out.indexOf('-i');
+  const w = out.indexOf('-protocol_whitelist');
+  if (i < 0 || w < 0 || out[i + 1] !== path) throw new Error('unexpected plan arguments');
+  out[i + 1] = `subfile,,start,0,end,${end},,:${path}`;
+  out[w + 1] = 'subfile,file';
+  out.splice(w + 2, 0, '-follow', '1', '-rw_timeout', String(STALL_US));
+  return out;
+}
+
+type Phase = 'head' | 'planning' | 'streaming' | 'done' | 'off';
 
 export class EarlyRemux {
-  private phase: Phase = 'running';
-  private started = false;
-  private ended = false;
-  private woken: (() => void) | undefined;
-  /** Counts wake-ups, so one that comes while we look at the file is not missed. */
-  private pokes = 0;
-  private arrived = 0;
-  private wokenAt = 0;
+  private phase: Phase = 'head';
+  private readonly win = new ByteWindow();
   private moov: { at: number; header: number; end: number } | undefined;
   private mdat: { at: number; dataAt: number; end: number } | undefined;
+  private nextBox = 0;
+  /** Frames to walk, flat (pos, size, NAL length size, codec index) quadruples, in file order. */
+  private samples: number[] = [];
+  private sample = 0;
   private readonly fills: number[] = [];
-  private cleaned: (CleanedStream & { stdin?: Writable }) | undefined;
-  private counted = false;
+  private painted = 0;
+  /** The bytes each blanked unit held, to put back if our work is not kept. */
+  private readonly undo: Array<{ at: number; bytes: Buffer }> = [];
+  private undoBytes = 0;
+  private planning: Promise<void> | undefined;
+  private cleaned: CleanedStream | undefined;
   private chosen: { sniffed: Sniffed; plan: RemuxPlan } | undefined;
+  private counted = false;
   private settle!: (r: EarlyResult | undefined) => void;
-  /** The streamed remux once the whole upload has gone to ffmpeg, or undefined when it gave up. */
+  /** The remux once the whole upload is in scratch, or undefined when it gave up. */
   readonly result: Promise<EarlyResult | undefined>;
+  /** Goes between the upload and its scratch file. */
+  readonly stream: Transform;
 
-  /** `path`: the scratch file the upload is being written to. */
+  /** `path`: the scratch file the upload is written to; `maxBytes`: the most it may hold (as declared). */
   constructor(private readonly path: string, private readonly maxBytes: number, private readonly sink: EarlySink) {
     this.result = new Promise((resolve) => { this.settle = resolve; });
+    this.stream = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => this.take(chunk, cb),
+      flush: (cb) => this.flush(cb),
+    });
   }
 
-  /** `chunk` is on its way into scratch. Never holds the upload back. */
-  write(chunk: Buffer): undefined {
-    if (!this.started) {
-      this.started = true;
-      void this.run().catch(() => this.off());
-    }
-    // A look at scratch per MiB, not per 64 KiB read: each look costs the event loop a file stat.
-    this.arrived += chunk.length;
-    if (this.arrived - this.wokenAt >= MIB) {
-      this.wokenAt = this.arrived;
-      this.wake();
-    }
-    return undefined;
-  }
-
-  /** The upload is whole in scratch. */
+  /** The upload is whole in scratch: every byte was written. */
   end(): void {
-    this.ended = true;
-    this.wake();
+    if (this.phase !== 'streaming') return this.off();
+    this.phase = 'done';
+    live.delete(this);
+    this.settle({
+      cleaned: this.cleaned!,
+      sniffed: this.chosen!.sniffed,
+      plan: this.chosen!.plan,
+      fills: this.fills,
+      layout: { moovAt: this.moov!.at, mdatAt: this.mdat!.at, dataAt: this.mdat!.dataAt, end: this.mdat!.end },
+    });
   }
 
-  /** Stops everything and drops what was made: the upload failed, or the tip is refused. */
+  /** Stops ffmpeg and passes the rest of the upload on untouched. */
   abort(): void {
     this.off();
   }
 
-  private wake(): void {
-    this.pokes++;
-    const w = this.woken;
-    this.woken = undefined;
-    w?.();
+  /**
+   * Puts back the bytes we blanked, once the upload is whole in scratch and ffmpeg is stopped,
+   * so the ordinary cleaning starts from the file as it was sent.
+   */
+  async restore(): Promise<void> {
+    this.off();
+    if (this.undo.length === 0) return;
+    const fh = await open(this.path, 'r+');
+    try {
+      for (const u of this.undo.splice(0)) await fh.write(u.bytes, 0, u.bytes.length, u.at);
+    } finally {
+      await fh.close();
+    }
   }
 
   private off(): void {
     if (this.phase === 'off') return;
     const wasDone = this.phase === 'done';
     this.phase = 'off';
+    live.delete(this);
     this.cleaned?.abort();
-    this.release();
-    this.wake();
+    if (this.counted) running--;
+    this.counted = false;
     if (!wasDone) this.settle(undefined);
   }
 
-  private release(): void {
-    if (this.counted) running--;
-    this.counted = false;
-  }
-
-  /** Waits for a wake-up after the `seen`th. */
-  private nextPoke(seen: number): Promise<void> {
-    if (this.pokes !== seen) return Promise.resolve();
-    return new Promise<void>((resolve) => { this.woken = resolve; });
-  }
-
-  /** Resolves once scratch holds `bytes` bytes, or with false when it never will (or we stopped). */
-  private async until(fh: FileHandle, bytes: number): Promise<boolean> {
-    for (;;) {
-      if (this.phase !== 'running') return false;
-      const [seen, ended] = [this.pokes, this.ended];
-      if ((await fh.stat()).size >= bytes) return true;
-      if (ended) return false;
-      await this.nextPoke(seen);
+  private take(chunk: Buffer, cb: TransformCallback): void {
+    if (this.phase === 'off' || this.phase === 'done') return cb(null, chunk);
+    this.win.push(chunk);
+    if (this.phase === 'head') this.readHead();
+    if (this.phase === 'planning') {
+      // Bytes before the media data hold no frame: they go on, for ffprobe to read the moov.
+      this.release(this.mdat!.dataAt);
+      void this.planning!.then(() => { this.pump(); cb(); });
+      return;
     }
+    this.pump();
+    cb();
   }
 
-  private async run(): Promise<void> {
-    const fh = await this.openScratch();
-    if (!fh) return this.off();
-    try {
-      if (!(await this.readHead(fh))) return this.off();
-      // Less than that is fine when the upload ended first: a short video.
-      await this.until(fh, this.mdat!.dataAt + PROBE_BYTES);
-      if (this.phase !== 'running') return;
-      const samples = await this.begin(fh);
-      if (!samples) return this.off();
-      await this.stream(fh, samples);
-    } finally {
-      await fh.close();
-    }
+  private flush(cb: TransformCallback): void {
+    // Every byte held must reach scratch. An upload that ended before its mdat began is not ours to
+    // remux; a frame the tables promise and the upload did not bring, ffmpeg would refuse too.
+    if (this.phase === 'head' || (this.phase === 'streaming' && this.sample * 4 < this.samples.length)) this.off();
+    this.pump();
+    cb();
   }
 
-  /** The scratch file, once the upload's writer has made it. */
-  private async openScratch(): Promise<FileHandle | undefined> {
-    for (;;) {
-      const seen = this.pokes;
-      try {
-        return await open(this.path, 'r');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || this.ended || this.phase !== 'running') return undefined;
+  /** Passes on what is held, up to `upTo`, with our fillers painted in (copies, never the upload's own chunks). */
+  private release(upTo: number): void {
+    let at = this.win.start;
+    const f = this.fills;
+    for (const c of this.win.take(upTo)) {
+      const start = at;
+      at += c.length;
+      while (this.painted < f.length && f[this.painted]! + f[this.painted + 1]! <= start) this.painted += 3;
+      let out = c;
+      for (let j = this.painted; j < f.length && f[j]! < at; j += 3) {
+        if (out === c) out = Buffer.from(c);
+        paintFiller(out, start, f[j]!, f[j + 1]!, f[j + 2]!);
       }
-      await this.nextPoke(seen);
+      this.stream.push(out);
     }
   }
 
   /** Top-level boxes up to the mdat's header: ftyp, free space and one moov, nothing else. */
-  private async readHead(fh: FileHandle): Promise<boolean> {
-    const h = Buffer.alloc(16);
-    for (let at = 0; ;) {
-      if (!(await this.until(fh, at + 8))) return false;
-      const { bytesRead } = await fh.read(h, 0, 16, at);
+  private readHead(): void {
+    const w = this.win;
+    while (this.mdat === undefined) {
+      const at = this.nextBox;
+      if (w.end < at + 16) break;
+      const h = w.read(at, 16);
       let size = h.readUInt32BE(0);
       const type = h.toString('latin1', 4, 8);
       let header = 8;
       if (size === 1) {
-        if (bytesRead < 16 && !(await this.until(fh, at + 16))) return false;
-        await fh.read(h, 0, 16, at);
         size = Number(h.readBigUInt64BE(8));
         header = 16;
       }
+      if (size < header || (at === 0) !== (type === 'ftyp')) return this.off();
       if (type === 'mdat') {
-        if (this.moov === undefined || (size !== 0 && size < header)) return false;
-        this.mdat = { at, dataAt: at + header, end: size === 0 ? Number.MAX_SAFE_INTEGER : at + size };
-        return true;
+        // An mdat "to the end of the file" (size 0) has no end ffmpeg could stop at.
+        if (this.moov === undefined) return this.off();
+        this.mdat = { at, dataAt: at + header, end: at + size };
+        break;
       }
-      if (size < header || (at === 0) !== (type === 'ftyp')) return false;
       if (type === 'moov') {
-        if (this.moov !== undefined || size > MAX_MOOV) return false;
+        if (this.moov !== undefined || size > MAX_MOOV) return this.off();
+        if (w.end < at + size) break;
         this.moov = { at, header, end: at + size };
       } else if (!BEFORE_MDAT.has(type) || size > MIB) {
-        return false;
+        return this.off();
       }
-      at += size;
+      this.nextBox = at + size;
+    }
+    if (this.mdat !== undefined) {
+      this.phase = 'planning';
+      live.add(this);
+      this.planning = this.begin().then((ok) => { if (!ok) this.off(); }, () => this.off());
+    } else if (w.held > MAX_MOOV + 2 * MIB) {
+      this.off();
     }
   }
 
-  /** Plans from the file's start as the ordinary path would from the whole file, then starts ffmpeg. */
-  private async begin(fh: FileHandle): Promise<number[] | undefined> {
-    if (running >= MAX_RUNNING) return undefined;
+  /** Plans from the moov as the ordinary path would from the whole file, then starts ffmpeg. */
+  private async begin(): Promise<boolean> {
+    if (running >= MAX_RUNNING) return false;
     running++;
     this.counted = true;
     const moov = this.moov!;
-    const body = Buffer.alloc(moov.end - moov.at - moov.header);
-    await fh.read(body, 0, body.length, moov.at + moov.header);
-    const tracks = sampleRanges(body);
-    if (!tracks) return undefined;
-    // ffprobe reads the start of the upload as it will read the whole file: the moov and some data.
+    const tracks = sampleRanges(this.win.read(moov.at + moov.header, moov.end - moov.at - moov.header));
+    if (!tracks || !(await this.scratchHolds(this.mdat!.dataAt))) return false;
+    // ffprobe reads the upload's start: the moov, with no frame yet, gives every field a plan uses.
     const sniffed = await sniff(this.path);
-    if (!sniffed || !STREAMED.has(sniffed.ext)) return undefined;
+    if (!sniffed || !STREAMED.has(sniffed.ext)) return false;
     const lim = { timeoutMs: 60_000, cpuSeconds: 60, memoryBytes: 1024 ** 3, fileBytes: 0 };
     const [p, records] = await Promise.all([probe(this.path, sniffed.ext), configRecords(this.path, sniffed.ext, lim)]);
-    if (this.phase !== 'running') return undefined;
+    if (this.phase !== 'planning') return false;
     // The mov demuxer makes one stream per trak, in order: anything else and our tables are not its.
-    if (p.streams.length !== tracks.length || p.streams.some((s, i) => s.index !== i)) return undefined;
-    const scrubbable = scrubbableStreams(keptStreams(p));
-    const quads: number[] = [];
-    for (const { index, codec } of scrubbable) {
-      const L = nalLengthSize(p.streams[index], records?.byIndex.get(index), codec);
-      if (L === undefined) return undefined;
-      const t = tracks[index]!;
-      for (let i = 0; i < t.length; i += 2) quads.push(t[i]!, t[i + 1]!, L, FILL_CODECS.indexOf(codec));
+    if (p.streams.length !== tracks.length || p.streams.some((s, i) => s.index !== i)) return false;
+    // Every track's samples, not only those we walk, must lie in the mdat apart from each other:
+    // samples that overlap let a small file ask for a huge output (review, session 7).
+    const scrubbable = new Map(scrubbableStreams(keptStreams(p)).map((s) => [s.index, s.codec]));
+    const perTrack: number[][] = [];
+    for (const [index, t] of tracks.entries()) {
+      const codec = scrubbable.get(index);
+      const L = codec === undefined ? 0 : nalLengthSize(p.streams[index], records?.byIndex.get(index), codec);
+      if (L === undefined) return false;
+      const quads: number[] = [];
+      for (let i = 0; i < t.length; i += 2) quads.push(t[i]!, t[i + 1]!, L, codec === undefined ? -1 : FILL_CODECS.indexOf(codec));
+      perTrack.push(quads);
     }
-    const samples = this.orderSamples(quads);
-    if (!samples) return undefined;
+    const all = mergeInFileOrder(perTrack, this.mdat!.dataAt, this.mdat!.end);
+    if (!all) return false;
+    this.samples = all.filter((_, i) => all[i - (i % 4) + 3]! >= 0);
 
-    const decided = decidePlan('pipe:0', sniffed, { probe: p, records, packets: [], scrubbed: scrubbable.length > 0 ? 0 : undefined });
+    const decided = decidePlan(this.path, sniffed, { probe: p, records, packets: [], scrubbed: scrubbable.size > 0 ? 0 : undefined });
+    // A re-encode (MJPEG, a sound record we refuse) costs far more than a copy: it waits for the
+    // whole file, under the ordinary limits.
+    if (decided.reencode) return false;
+    // The ordinary limits for a file of the size the upload declared.
     const mib = Math.ceil(this.maxBytes / MIB);
-    const factor = decided.reencode ? 2 : 1;
     const plan: RemuxPlan = {
       ...decided,
-      limits: { timeoutMs: UPLOAD_WAIT_MS + mib * 200 * factor, cpuSeconds: 60 + mib * factor, memoryBytes: 1536 * MIB, fileBytes: (mib * factor + 64) * MIB },
+      args: followArgs(decided.args, this.path, this.mdat!.end),
+      limits: { timeoutMs: UPLOAD_WAIT_MS, cpuSeconds: 60 + mib, memoryBytes: 1536 * MIB, fileBytes: (mib + 64) * MIB },
     };
     await this.sink.prepare();
-    if (this.phase !== 'running') return undefined;
-    const cleaned = remuxStream(plan, sniffed.ext, { stdin: true });
+    if (this.phase !== 'planning') return false;
+    const cleaned = remuxStream(plan, sniffed.ext);
     this.cleaned = cleaned;
-    this.sink.start(cleaned, sniffed);
-    // ffmpeg failed (a file it refuses): stop feeding it; the upload goes on into scratch.
-    cleaned.done.then(() => this.release(), () => this.off());
     this.chosen = { sniffed, plan };
-    return samples;
+    this.sink.start(cleaned, sniffed);
+    // ffmpeg failed (a file it refuses): stop; the upload goes on into scratch untouched.
+    cleaned.done.then(() => { if (this.counted) running--; this.counted = false; }, () => this.off());
+    this.phase = 'streaming';
+    return true;
   }
 
-  /** The samples sorted by offset; undefined when any lies outside the mdat or overlaps another. */
-  private orderSamples(quads: number[]): number[] | undefined {
-    const n = quads.length / 4;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => quads[a * 4]! - quads[b * 4]!);
-    const out: number[] = new Array(quads.length);
-    let prevEnd = this.mdat!.dataAt;
-    for (const [k, i] of order.entries()) {
-      const pos = quads[i * 4]!;
-      const size = quads[i * 4 + 1]!;
-      if (pos < prevEnd || pos + size > this.mdat!.end) return undefined;
-      prevEnd = pos + size;
-      for (let j = 0; j < 4; j++) out[k * 4 + j] = quads[i * 4 + j]!;
+  /** Waits (briefly) until the scratch writer has put down the bytes before `at`. */
+  private async scratchHolds(at: number): Promise<boolean> {
+    for (let i = 0; i < 2000 && this.phase === 'planning'; i++) {
+      const size = await open(this.path, 'r').then(async (fh) => { try { return (await fh.stat()).size; } finally { await fh.close(); } }, () => -1);
+      if (size >= at) return true;
+      await sleep(5);
     }
-    return out;
+    return false;
   }
 
-  /**
-   * Feeds ffmpeg the upload from scratch as it grows: each frame is walked once it is whole, and
-   * the bytes before the next unwalked frame go on, with their SEI units painted over.
-   */
-  private async stream(fh: FileHandle, q: number[]): Promise<void> {
-    const stdin = this.cleaned!.stdin!;
-    const win = Buffer.alloc(4096);
-    let winAt = -1;
-    let winLen = 0;
-    const peekSync = (at: number, n: number): Buffer => {
-      if (winAt < 0 || at < winAt || at + n > winAt + winLen) {
-        winLen = readSync(fh.fd, win, 0, win.length, at);
-        winAt = at;
+  /** Walks every frame that has arrived whole, and passes on what lies before the next one. */
+  private pump(): void {
+    const w = this.win;
+    const q = this.samples;
+    if (this.phase === 'streaming') {
+      const peek = (at: number, n: number) => w.read(at, n);
+      while (this.sample * 4 < q.length && q[this.sample * 4]! + q[this.sample * 4 + 1]! <= w.end) {
+        const i = this.sample * 4;
+        const before = this.fills.length;
+        if (walkSample(peek, q[i]!, q[i + 1]!, q[i + 2]!, FILL_CODECS[q[i + 3]!]!, this.fills) === undefined) return this.pumpOff();
+        for (let j = before; j < this.fills.length; j += 3) {
+          const [at, len] = [this.fills[j]!, this.fills[j + 1]!];
+          this.undo.push({ at, bytes: Buffer.from(w.read(at, len)) });
+          this.undoBytes += len;
+        }
+        if (this.undoBytes > MAX_UNDO) return this.pumpOff();
+        this.sample++;
       }
-      if (at + n > winAt + winLen) throw new RangeError('short read');
-      return win.subarray(at - winAt, at - winAt + n);
-    };
-    // Fresh memory costs ~3 s/GiB of kernel time to touch on this VM, and each freed buffer feeds
-    // the collector (BENCHMARKS.md, rounds 6 and 8): a few buffers, reused, carry the whole video.
-    const pool = Array.from({ length: BUFFERS }, () => ({ buf: Buffer.allocUnsafeSlow(CHUNK), free: Promise.resolve() }));
-    let turn = 0;
-    let pos = 0;
-    let sample = 0;
-    let painted = 0;
-    for (;;) {
-      if (this.phase !== 'running') return;
-      const [seen, ended] = [this.pokes, this.ended];
-      const avail = (await fh.stat()).size;
-      while (sample * 4 < q.length && q[sample * 4]! + q[sample * 4 + 1]! <= avail) {
-        const i = sample * 4;
-        if (walkSample(peekSync, q[i]!, q[i + 1]!, q[i + 2]!, FILL_CODECS[q[i + 3]!]!, this.fills) === undefined) return this.off();
-        // A fast upload can leave thousands of frames to walk at once: other tips get their turn.
-        if (++sample % 512 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        if (this.phase !== 'running') return;
-      }
-      const upTo = sample * 4 < q.length ? Math.min(avail, q[sample * 4]!) : avail;
-      if (upTo - pos < FEED_AT_LEAST && !ended) {
-        await this.nextPoke(seen);
-        continue;
-      }
-      while (pos < upTo) {
-        // A buffer is reused once ffmpeg's pipe has taken what it held: that wait is the back-pressure.
-        const slot = pool[turn++ % pool.length]!;
-        await slot.free;
-        if (this.phase !== 'running') return;
-        const buf = slot.buf.subarray(0, Math.min(upTo - pos, CHUNK));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead !== buf.length || this.phase !== 'running') return this.off();
-        const f = this.fills;
-        while (painted < f.length && f[painted]! + f[painted + 1]! <= pos) painted += 3;
-        for (let j = painted; j < f.length && f[j]! < pos + buf.length; j += 3) paintFiller(buf, pos, f[j]!, f[j + 1]!, f[j + 2]!);
-        pos += buf.length;
-        slot.free = new Promise<void>((resolve) => {
-          stdin.write(buf, () => resolve());
-        });
-      }
-      if (ended) {
-        // The tables promise a frame the upload did not bring: ffmpeg (-xerror) would refuse it too.
-        if (sample * 4 < q.length) return this.off();
-        if (pos === avail) return this.finish();
-      }
+      const upTo = this.sample * 4 < q.length ? Math.min(w.end, q[this.sample * 4]!) : w.end;
+      if (w.end - upTo > MAX_HOLD) return this.pumpOff();
+      return this.release(upTo);
     }
+    if (this.phase === 'off' || this.phase === 'done') this.release(w.end);
   }
 
-  private finish(): void {
-    this.phase = 'done';
-    this.cleaned!.stdin!.end();
-    this.settle({
-      cleaned: this.cleaned!,
-      sniffed: this.chosen!.sniffed,
-      plan: this.chosen!.plan,
-      fills: this.fills,
-      layout: { moovAt: this.moov!.at, mdatAt: this.mdat!.at },
-    });
+  /** Gives up mid-stream: ffmpeg is stopped first, then the rest goes on as it came. */
+  private pumpOff(): void {
+    this.off();
+    this.release(this.win.end);
+  }
+}
+
+/**
+ * One list of every frame to walk, in file order, from per-track lists that must each rise and
+ * lie inside the mdat without overlapping: a linear merge (sorting a crafted table of millions of
+ * entries would hold the event loop for seconds: review, session 7).
+ */
+function mergeInFileOrder(tracks: number[][], from: number, to: number): number[] | undefined {
+  const heads = tracks.map(() => 0);
+  const out: number[] = [];
+  let prevEnd = from;
+  for (;;) {
+    let best = -1;
+    for (const [t, q] of tracks.entries()) {
+      if (heads[t]! < q.length && (best < 0 || q[heads[t]!]! < tracks[best]![heads[best]!]!)) best = t;
+    }
+    if (best < 0) return out;
+    const q = tracks[best]!;
+    const i = heads[best]!;
+    if (q[i]! < prevEnd || q[i]! + q[i + 1]! > to) return undefined;
+    prevEnd = q[i]! + q[i + 1]!;
+    out.push(q[i]!, q[i + 1]!, q[i + 2]!, q[i + 3]!);
+    heads[best] = i + 4;
   }
 }

@@ -47,7 +47,7 @@ function isPlainAudio(s: ProbedStream): boolean {
 }
 
 /** The streams a remux keeps: picture and sound tracks, nothing else. */
-export function keptStreams(p: Probe): ProbedStream[] {
+export function keptStreams(p: { streams: ProbedStream[] }): ProbedStream[] {
   return p.streams.filter((s) => isPlainVideo(s) || isPlainAudio(s));
 }
 
@@ -89,11 +89,18 @@ export interface PlanInputs {
   scrubbed: number | undefined;
 }
 
+/** What planRemux learnt of the file, for video-early-check.ts. */
+export interface Seen {
+  packets?: unknown[] | undefined;
+  streams?: ProbedStream[];
+  records?: ConfigRecords | undefined;
+}
+
 /** `reencodeAudio`: every sound track is re-encoded (a copied record did not survive the remux as approved). */
 export async function planRemux(
   input: string, sniffed: Sniffed,
   /** `fills` and `seen` are filled for video-early-check.ts: the units blanked, and ffprobe's packets. */
-  opts: { reencodeAudio?: boolean; fills?: number[]; seen?: { packets?: unknown[] } } = {},
+  opts: { reencodeAudio?: boolean; fills?: number[]; seen?: Seen } = {},
 ): Promise<RemuxPlan> {
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
@@ -107,7 +114,7 @@ export async function planRemux(
     iso ? undefined : probe(input, sniffed.ext),
   ]);
   const p = listed?.probe ?? probed ?? await probe(input, sniffed.ext);
-  if (opts.seen) opts.seen.packets = listed?.packets;
+  if (opts.seen) Object.assign(opts.seen, { packets: listed?.packets, streams: p.streams, records });
   // SEI blanked in place (video-sei-scrub.ts) needs no filter: a remux then costs a fifth of the time.
   const scrubbable = scrubbableStreams(keptStreams(p));
   const scrubbed = listed && scrubbable.length > 0

@@ -255,6 +255,8 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  */
 export function walkSample(
   peek: (at: number, n: number) => Buffer, pos: number, size: number, L: number, codec: Codec, fills: number[],
+  /** Given, it hears of every unit: its offset and length. */
+  onUnit?: (at: number, len: number) => void,
 ): number | undefined {
   const c = CODEC[codec];
   let nals = 0;
@@ -263,6 +265,7 @@ export function walkSample(
     const b = peek(p, L + c.header.length);
     const len = b.readUIntBE(0, L);
     if (len < c.header.length || p + L + len > end) return undefined;
+    onUnit?.(p + L, len);
     if (c.isSei(b.subarray(L))) fills.push(p + L, len, FILL_CODECS.indexOf(codec));
     p += L + len;
   }

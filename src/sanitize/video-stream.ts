@@ -15,7 +15,7 @@
  * cut at keyframes or at FRAGMENT_BYTES, whichever comes first, which bounds ffmpeg's own buffer on a
  * video with rare keyframes. Threat and defence are video.ts's.
  */
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { CleaningFailed } from '../errors.ts';
 import { streamTool } from './subprocess.ts';
 import type { CleanedStream, Sniffed } from './types.ts';
@@ -42,17 +42,13 @@ function totalSize(progress: string): number | undefined {
   return /^progress=end$/m.test(progress) && all.length > 0 ? Number(all[all.length - 1]![1]) : undefined;
 }
 
-/** `plan`, when given, was made already (and the SEI blanked in place) by the caller. */
-export async function cleanVideoStream(input: string, sniffed: Sniffed, plan?: RemuxPlan): Promise<CleanedStream> {
+export async function cleanVideoStream(input: string, sniffed: Sniffed): Promise<CleanedStream> {
   if (!STREAMED.has(sniffed.ext)) throw new CleaningFailed({ type: sniffed.ext }, 'not a streamed video type');
-  return remuxStream(plan ?? await planRemux(input, sniffed), sniffed.ext);
+  return remuxStream(await planRemux(input, sniffed), sniffed.ext);
 }
 
-/**
- * ffmpeg running `plan` into a pipe. With `stdin`, ffmpeg reads its input from `tool.stdin` (the
- * plan's input is then pipe:0: video-early.ts feeds it an upload as it arrives).
- */
-export function remuxStream(plan: RemuxPlan, type: string, opts: { stdin?: boolean } = {}): CleanedStream & { stdin?: Writable } {
+/** ffmpeg running `plan` into a pipe (video-early.ts runs one on an upload still arriving). */
+export function remuxStream(plan: RemuxPlan, type: string): CleanedStream {
   const { muxer, removed } = plan;
   const failed = (reason: string) => new CleaningFailed({ type }, reason);
   // ffmpeg copies an hvcC as it finds it: with HEVC, its output moov is cleaned as it passes.
@@ -62,7 +58,7 @@ export function remuxStream(plan: RemuxPlan, type: string, opts: { stdin?: boole
     ...plan.args, '-progress', 'pipe:3', '-stats_period', '5', ...FRAGMENTED,
     // RLIMIT_FSIZE does not cover a pipe: ffmpeg stops itself here, and we refuse what reached it.
     '-fs', String(maxBytes), '-f', muxer.format, 'pipe:1',
-  ], plan.limits, opts);
+  ], plan.limits);
   const sei = { removed: 0, shrunk: 0 };
   let moovError: unknown;
   async function* throughMoov(): AsyncGenerator<Buffer> {
@@ -74,8 +70,7 @@ export function remuxStream(plan: RemuxPlan, type: string, opts: { stdin?: boole
       throw failed('the remuxed video had an unexpected layout');
     }
   }
-  const cleaned: CleanedStream & { stdin?: Writable } = {
-    stdin: tool.stdin,
+  const cleaned: CleanedStream = {
     stream: rewriteMoov ? Readable.from(throughMoov(), { objectMode: false }) : tool.stdout,
     done: Promise.resolve(),
     kind: 'video',

@@ -1,10 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { ffmpeg, run, workdir } from './media-fixtures.ts';
 import { sampleRanges } from '../../src/sanitize/iso-sample-table.ts';
 import { EarlyRemux, type EarlyResult } from '../../src/sanitize/video-early.ts';
 import { checkEarly } from '../../src/sanitize/video-early-check.ts';
+import { cleanVideo } from '../../src/sanitize/video.ts';
 
 // The streamed remux's own reading of a file (video-early.ts) is trusted only as far as the check
 // made from ffprobe's reading agrees with it (video-early-check.ts). These pin both sides.
@@ -45,45 +47,82 @@ for (const [codec, faststart] of [['libx264', true], ['libx265', false]] as cons
   });
 }
 
-/** Runs the streamed remux over a whole file in one go, as if its upload had just ended. */
-async function streamedRemux(path: string): Promise<EarlyResult> {
-  const early = new EarlyRemux(path, 64 * 1024 * 1024, {
+/** Uploads `src` through the early remux into `dest`, as receive() does, and waits for ffmpeg. */
+async function streamedRemux(src: string, dest: string): Promise<{ r: EarlyResult; out: Buffer; early: EarlyRemux }> {
+  const parts: Buffer[] = [];
+  const early = new EarlyRemux(dest, 64 * 1024 * 1024, {
     prepare: async () => {},
-    start: (cleaned) => { cleaned.stream.resume(); },
+    start: (cleaned) => { cleaned.stream.on('data', (b: Buffer) => parts.push(b)); },
   });
-  early.write(readFileSync(path));
+  await pipeline(createReadStream(src, { highWaterMark: 64 * 1024 }), early.stream, createWriteStream(dest));
   early.end();
   const r = await early.result;
   assert.ok(r, 'the streamed remux ran');
   await r.cleaned.done;
-  return r;
+  return { r, out: Buffer.concat(parts), early };
 }
 
-test('the check keeps a streamed remux only when it blanked the same units, with the same plan, as the ordinary cleaning', async () => {
+test('the check keeps an early remux only when its blanking is the ordinary scrub\'s, with the same plan and layout', async () => {
   const src = clip('check.mp4', 'libx264', true);
-  const r = await streamedRemux(src);
+  const { r, out } = await streamedRemux(src, w.file('check-up.mp4'));
   assert.ok(r.fills.length > 0, 'x264 wrote an SEI to blank');
-  const fresh = (name: string) => { copyFileSync(src, w.file(name)); return w.file(name); };
-  const same = await checkEarly(r, fresh('same.mp4'), MP4);
+  assert.equal(out.includes(Buffer.from('x264', 'latin1')), false, 'the SEI was blanked before ffmpeg read it');
+  // The check reads the very file ffmpeg read: each case starts from it as the upload left it.
+  const dest = w.file('check-up.mp4');
+  const uploaded = readFileSync(dest);
+  const fresh = () => { writeFileSync(dest, uploaded); return dest; };
+  const same = await checkEarly(r, fresh(), MP4);
   assert.equal(same.keep, true, same.why);
-  assert.equal(same.plan.removed.sei, r.fills.length / 3);
 
-  const missed = await checkEarly({ ...r, fills: r.fills.slice(3) }, fresh('missed.mp4'), MP4);
-  assert.deepEqual([missed.keep, missed.why], [false, 'fills'], 'an SEI the stream did not blank');
-  const extra = await checkEarly({ ...r, fills: [...r.fills, r.fills[0]! + 100, 8, 0] }, fresh('extra.mp4'), MP4);
-  assert.deepEqual([extra.keep, extra.why], [false, 'fills'], 'bytes the ordinary scrub would not touch');
-  const plan = { ...r.plan, args: r.plan.args.filter((a) => a !== '-xerror') };
-  const other = await checkEarly({ ...r, plan }, fresh('other.mp4'), MP4);
-  assert.deepEqual([other.keep, other.why], [false, 'plan'], 'other arguments');
-  const moved = await checkEarly({ ...r, layout: { ...r.layout, mdatAt: r.layout.mdatAt + 8 } }, fresh('moved.mp4'), MP4);
-  assert.deepEqual([moved.keep, moved.why], [false, 'layout'], 'the data read elsewhere');
+  // What ffmpeg read must be what the ordinary cleaning of the upload feeds it.
+  const ordinary = w.file('ordinary.mp4');
+  copyFileSync(src, ordinary);
+  const c = await cleanVideo(ordinary, MP4, w.scratch);
+  assert.ok(readFileSync(c.path).equals(out), 'the same bytes as the ordinary cleaning');
+
+  // An SEI we did not blank: the ordinary scrub still finds one.
+  const missed = fresh();
+  restoreUnit(missed, src, r.fills[0]!, r.fills[1]!);
+  assert.deepEqual(pick(await checkEarly({ ...r, fills: r.fills.slice(3) }, missed, MP4)), [false, 'missed']);
+  // A blanked stretch that is not a unit of any frame (our reading of the tables gone wrong).
+  assert.deepEqual(pick(await checkEarly({ ...r, fills: [...r.fills, r.fills[0]! + 1, 8, 0] }, fresh(), MP4)), [false, 'fills']);
+  assert.deepEqual(pick(await checkEarly({ ...r, plan: { ...r.plan, args: r.plan.args.filter((a) => a !== '-xerror') } }, fresh(), MP4)), [false, 'plan']);
+  assert.deepEqual(pick(await checkEarly({ ...r, layout: { ...r.layout, mdatAt: r.layout.mdatAt + 8 } }, fresh(), MP4)), [false, 'layout']);
 });
 
-test('a moov-last file is not streamed at all: nothing starts', async () => {
-  for (const path of [clip('last.mp4', 'libx264', false)]) {
-    const early = new EarlyRemux(path, 64 * 1024 * 1024, { prepare: async () => assert.fail('started'), start: () => assert.fail('started') });
-    early.write(readFileSync(path));
+test('restore() puts back every byte the early remux blanked', async () => {
+  const src = clip('restore.mp4', 'libx264', true);
+  const dest = w.file('restore-up.mp4');
+  const { r, early } = await streamedRemux(src, dest);
+  assert.ok(r.fills.length > 0, 'x264 wrote an SEI to blank');
+  assert.equal(readFileSync(dest).equals(readFileSync(src)), false, 'scratch held the blanked upload');
+  await early.restore();
+  assert.ok(readFileSync(dest).equals(readFileSync(src)), 'the upload as it was sent');
+});
+
+test('a moov-last file, or one cut before its data, is not remuxed early: nothing starts, and every byte passes as it came', async () => {
+  const whole = clip('last.mp4', 'libx264', false);
+  const fast = readFileSync(clip('cut-head.mp4', 'libx264', true));
+  const cuts = [fast.subarray(0, 64), fast.subarray(0, fast.indexOf('mdat') - 4)];
+  for (const [i, bytes] of [readFileSync(whole), ...cuts].entries()) {
+    const src = w.file(`pass-${i}.mp4`);
+    writeFileSync(src, bytes);
+    const dest = w.file(`pass-${i}-up.mp4`);
+    const early = new EarlyRemux(dest, 64 * 1024 * 1024, { prepare: async () => assert.fail('started'), start: () => assert.fail('started') });
+    await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
     early.end();
     assert.equal(await early.result, undefined);
+    assert.ok(readFileSync(dest).equals(bytes), `case ${i}: scratch holds the upload as sent`);
   }
 });
+
+function pick(v: { keep: boolean; why?: string }): [boolean, string | undefined] {
+  return [v.keep, v.why];
+}
+
+/** Copies the original bytes of one unit back into `path`. */
+function restoreUnit(path: string, original: string, at: number, len: number): void {
+  const b = readFileSync(path);
+  readFileSync(original).copy(b, at, at, at + len);
+  writeFileSync(path, b);
+}

@@ -44,9 +44,11 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     // Bytes in flight across all tips bound RAM scratch; a request that says nothing of its size
     // is counted at the largest a tip may be.
     const declared = Number(req.get('content-length') ?? config.MAX_TIP_BYTES);
-    // A fast-start video first in the form is remuxed and sealed while it arrives (early-seal.ts).
-    const early = config.STREAM_WHILE_UPLOADING ? new EarlySeal(deps, config.MAX_FILE_BYTES) : undefined;
     const release = deps.inFlight.reserve(Math.min(Number.isFinite(declared) ? declared : config.MAX_TIP_BYTES, config.MAX_TIP_BYTES));
+    // A fast-start video first in the form is remuxed and sealed while it arrives (early-seal.ts),
+    // under the limits of a file as large as the request says it is.
+    const early = config.STREAM_WHILE_UPLOADING && Number.isFinite(declared)
+      ? new EarlySeal(deps, Math.min(declared, config.MAX_FILE_BYTES)) : undefined;
     try {
       if (!release) throw new TipError(503, 'busy_upload');
       received = await receive(
