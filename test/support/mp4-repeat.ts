@@ -51,7 +51,7 @@ const child = (b: Box, type: string): Box => {
  * Writes `<dir>/repeat.mp4`: one lossless 1280×720 noise frame (~1.7 MiB), moov at the end, its
  * video track rewritten to list that frame `repeats` times. Returns the path.
  */
-export function repeatedSampleMp4(dir: string, repeats: number): string {
+export function repeatedSampleMp4(dir: string, repeats: number, opts: { faststart?: boolean } = {}): string {
   const one = join(dir, 'one.mp4');
   execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30,noise=alls=60:allf=t',
     '-frames:v', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', one]);
@@ -75,7 +75,14 @@ export function repeatedSampleMp4(dir: string, repeats: number): string {
     { type: 'stsz', payload: u32(0, size, repeats) },
     { type: 'stco', payload: u32(0, repeats, ...Array<number>(repeats).fill(offset)) },
   ];
-  const out = join(dir, 'repeat.mp4');
+  const out = join(dir, opts.faststart ? 'repeat-fast.mp4' : 'repeat.mp4');
+  if (opts.faststart) {
+    // The moov moves in front of the data, as phones write it: every chunk offset moves by its size.
+    const moovSize = write([moov]).length;
+    stbl.children.find((b) => b.type === 'stco')!.payload = u32(0, repeats, ...Array<number>(repeats).fill(offset + moovSize));
+    writeFileSync(out, write([top[0]!, moov, ...top.slice(1, -1)]));
+    return out;
+  }
   // The boxes before moov (ftyp, free, mdat) keep their places, so the chunk offset stays true.
   writeFileSync(out, write(top));
   return out;
