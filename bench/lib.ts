@@ -197,13 +197,14 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
  * VIDEO_CODEC: h264 (the default) or hevc, the iPhone's codec, whose output moov passes through the
  * intake to be cleaned (video-stream.ts).
  */
-export function makeNoisyClip(path: string, codec = process.env.VIDEO_CODEC ?? 'h264'): void {
+export function makeNoisyClip(path: string, codec = process.env.VIDEO_CODEC ?? 'h264', moov = process.env.VIDEO_MOOV ?? 'first'): void {
+  if (moov !== 'first' && moov !== 'last') throw new Error('VIDEO_MOOV is first or last');
   if (codec !== 'h264' && codec !== 'hevc') throw new Error('VIDEO_CODEC is h264 or hevc');
   const enc = codec === 'h264'
     ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0']
     : ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=none:qp=0', '-tag:v', 'hvc1'];
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30,noise=alls=60:allf=t', '-t', '2',
-    ...enc, '-pix_fmt', 'yuv420p', path]);
+    ...enc, '-pix_fmt', 'yuv420p', ...(moov === 'first' ? ['-movflags', '+faststart'] : []), path]);
 }
 
 /** Tips delivered to the inbox so far. */
