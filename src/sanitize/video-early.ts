@@ -37,8 +37,8 @@ import { STREAMED, remuxStream } from './video-stream.ts';
 const MIB = 1024 * 1024;
 /** As video-hvcc.ts: real moovs are a few MiB at most. */
 const MAX_MOOV = 16 * MIB;
-/** The most we hold back while a frame arrives whole (a 4K HEVC keyframe is a few MiB). */
-const MAX_HOLD = 64 * MIB;
+/** The most we hold back while a frame arrives whole (a 4K HEVC keyframe is a few MiB); per upload, in the intake's memory. */
+const MAX_HOLD = 16 * MIB;
 /** The most bytes we keep to put back if our blanking is not kept (SEI units are small). */
 const MAX_UNDO = 16 * MIB;
 /** Boxes a phone writes before its media data; anything else there and we do not stream. */
