@@ -73,16 +73,18 @@ export class EarlySeal {
       await this.drop();
       return undefined;
     }
-    const [verdict, sealed] = await Promise.allSettled([
-      checkEarly(early, file.rawPath, sniffed),
-      this.sealing.then(async (s) => { await early.cleaned.done; return s; }),
-    ]);
+    const sealing = this.sealing.then(async (s) => { await early.cleaned.done; return s; });
+    sealing.catch(() => {});
+    // The check first, while ffmpeg and gpg finish: a refusal stops them at once, rather than after
+    // an ffmpeg that may be waiting for bytes that never come.
+    const verdict = await checkEarly(early, file.rawPath, sniffed).catch(() => undefined);
+    const sealed = verdict?.keep ? await sealing.then((s) => s, () => undefined) : undefined;
     // The ordinary path's output cap, for the size the file turned out to be.
-    const fits = verdict.status === 'fulfilled' && early.cleaned.bytes < (verdict.value.plan.limits.fileBytes ?? Number.MAX_SAFE_INTEGER);
-    if (verdict.status === 'fulfilled' && verdict.value.keep && sealed.status === 'fulfilled' && fits) {
+    const fits = verdict !== undefined && early.cleaned.bytes < (verdict.plan.limits.fileBytes ?? Number.MAX_SAFE_INTEGER);
+    if (verdict?.keep && sealed && fits) {
       this.adopted = true;
       earlyCounts.kept++;
-      return { tipId: this.tipId!, draft: this.draft!, sealed: sealed.value, entry: entryOf(early, verdict.value.plan) };
+      return { tipId: this.tipId!, draft: this.draft!, sealed, entry: entryOf(early, verdict.plan) };
     }
     earlyCounts.dropped++;
     await this.drop();

@@ -8,6 +8,7 @@
  *   blanked before ffmpeg could read it;
  * - every unit we blanked is a whole unit of a frame in ffprobe's reading: nothing else was touched,
  *   so the file is the upload with exactly its SEI units blanked, as the ordinary scrub makes it;
+ *   and there are not so many that the ordinary scrub would have left them to the filter;
  * - the plan's arguments are the ordinary ones, but for reading the file as it grew;
  * - the file is one ftyp, free space, one moov, free space and one mdat that ends the file, where
  *   the early reading found them, and every packet lies in that mdat, apart from the others:
@@ -19,7 +20,7 @@ import { topLevelBoxes } from './iso-boxes.ts';
 import type { Sniffed } from './types.ts';
 import { followArgs, type EarlyResult } from './video-early.ts';
 import { planRemux, scrubbableStreams, keptStreams, type RemuxPlan, type Seen } from './video-plan.ts';
-import { FILL_CODECS, nalLengthSize, walkSample } from './video-sei-scrub.ts';
+import { FILL_CODECS, nalLengthSize, tooManySei, walkSample } from './video-sei-scrub.ts';
 
 const FREE = new Set(['free', 'skip', 'wide']);
 
@@ -41,6 +42,8 @@ export async function checkEarly(early: EarlyResult, input: string, sniffed: Sni
   const args = followArgs(plan.args, input, early.layout.end);
   if (JSON.stringify(args) !== JSON.stringify(early.plan.args) || plan.hevc !== early.plan.hevc || plan.muxer.format !== early.plan.muxer.format) return no('plan');
   if (fills.length > 0) return no('missed');
+  // So many units that the ordinary scrub would not trust itself and would filter them out instead.
+  if (tooManySei(early.fills.length / 3, scrubbedPackets(seen))) return no('too many');
   if (!apartInsideMdat(seen.packets, early.layout)) return no('packets');
   if (!blankedWholeUnits(input, early.fills, seen)) return no('fills');
   return { keep: true, plan };
@@ -59,6 +62,12 @@ function layoutAsRead(input: string, early: EarlyResult): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** How many packets the ordinary scrub walks: those of the H.264/HEVC streams kept. */
+function scrubbedPackets(seen: Seen): number {
+  const indexes = new Set(scrubbableStreams(keptStreams({ streams: seen.streams ?? [] })).map((s) => s.index));
+  return (seen.packets ?? []).filter((e) => indexes.has((e as { stream_index?: number } | null)?.stream_index ?? -1)).length;
 }
 
 /**

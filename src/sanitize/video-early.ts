@@ -41,6 +41,8 @@ const MAX_MOOV = 16 * MIB;
 const MAX_HOLD = 16 * MIB;
 /** The most bytes we keep to put back if our blanking is not kept (SEI units are small). */
 const MAX_UNDO = 16 * MIB;
+/** More tracks than this and we do not stream (the merge of their tables grows with their number). */
+const MAX_TRACKS = 16;
 /** Boxes a phone writes before its media data; anything else there and we do not stream. */
 const BEFORE_MDAT = new Set(['ftyp', 'free', 'skip', 'wide']);
 /** ffmpeg gives up when the upload stalls this long (microseconds), e.g. if we died. */
@@ -136,9 +138,9 @@ export class EarlyRemux {
 
   /** The upload is whole in scratch: every byte was written. */
   end(): void {
-    if (this.phase !== 'streaming') return this.off();
+    // An upload shorter than its mdat: ffmpeg would wait for the rest until its stall timeout.
+    if (this.phase !== 'streaming' || this.win.end !== this.mdat!.end) return this.off();
     this.phase = 'done';
-    live.delete(this);
     this.settle({
       cleaned: this.cleaned!,
       sniffed: this.chosen!.sniffed,
@@ -272,7 +274,8 @@ export class EarlyRemux {
     const [p, records] = await Promise.all([probe(this.path, sniffed.ext), configRecords(this.path, sniffed.ext, lim)]);
     if (this.phase !== 'planning') return false;
     // The mov demuxer makes one stream per trak, in order: anything else and our tables are not its.
-    if (p.streams.length !== tracks.length || p.streams.some((s, i) => s.index !== i)) return false;
+    // Phones write two to four tracks; a thousand would make the merge below cost seconds.
+    if (tracks.length > MAX_TRACKS || p.streams.length !== tracks.length || p.streams.some((s, i) => s.index !== i)) return false;
     // Every track's samples, not only those we walk, must lie in the mdat apart from each other:
     // samples that overlap let a small file ask for a huge output (review, session 7).
     const scrubbable = new Map(scrubbableStreams(keptStreams(p)).map((s) => [s.index, s.codec]));
@@ -307,7 +310,7 @@ export class EarlyRemux {
     this.chosen = { sniffed, plan };
     this.sink.start(cleaned, sniffed);
     // ffmpeg failed (a file it refuses): stop; the upload goes on into scratch untouched.
-    cleaned.done.then(() => { if (this.counted) running--; this.counted = false; }, () => this.off());
+    cleaned.done.then(() => { if (this.counted) running--; this.counted = false; live.delete(this); }, () => this.off());
     this.phase = 'streaming';
     return true;
   }
@@ -327,17 +330,23 @@ export class EarlyRemux {
     const w = this.win;
     const q = this.samples;
     if (this.phase === 'streaming') {
-      const peek = (at: number, n: number) => w.read(at, n);
       while (this.sample * 4 < q.length && q[this.sample * 4]! + q[this.sample * 4 + 1]! <= w.end) {
         const i = this.sample * 4;
-        const before = this.fills.length;
-        if (walkSample(peek, q[i]!, q[i + 1]!, q[i + 2]!, FILL_CODECS[q[i + 3]!]!, this.fills) === undefined) return this.pumpOff();
-        for (let j = before; j < this.fills.length; j += 3) {
-          const [at, len] = [this.fills[j]!, this.fills[j + 1]!];
-          this.undo.push({ at, bytes: Buffer.from(w.read(at, len)) });
+        const [pos, size] = [q[i]!, q[i + 1]!];
+        // The frame joined once (at most MAX_HOLD): peeks into a window of tiny chunks (Tor's cells)
+        // would each scan them all (review, session 7).
+        const frame = w.read(pos, size);
+        const peek = (at: number, n: number) => frame.subarray(at - pos, at - pos + n);
+        // Units are kept only from a frame walked whole: a walk that fails paints nothing.
+        const found: number[] = [];
+        if (walkSample(peek, pos, size, q[i + 2]!, FILL_CODECS[q[i + 3]!]!, found) === undefined) return this.pumpOff();
+        for (let j = 0; j < found.length; j += 3) {
+          const [at, len] = [found[j]!, found[j + 1]!];
+          this.undo.push({ at, bytes: Buffer.from(peek(at, len)) });
           this.undoBytes += len;
         }
         if (this.undoBytes > MAX_UNDO) return this.pumpOff();
+        this.fills.push(...found);
         this.sample++;
       }
       const upTo = this.sample * 4 < q.length ? Math.min(w.end, q[this.sample * 4]!) : w.end;

@@ -132,7 +132,7 @@ export async function scrubSeiInPlace(
       if (n === undefined || (nals += n) > maxNals) return undefined;
       if (Math.floor(nals / 65_536) > Math.floor(before / 65_536)) await tick(); // long walks must not stall the server
     }
-    if (fills.length / 3 > Math.max(4096, packets.length * SEI_PER_PACKET)) return undefined;
+    if (tooManySei(fills.length / 3, packets.length)) return undefined;
     fillsOut?.push(...fills);
 
     // The whole walk succeeded: now, and only now, write. One write per unit, in file order.
@@ -246,6 +246,11 @@ function hvccLengthSize(rec: Buffer): number | undefined {
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** More SEI units than real streams have: the scrub is not trusted with them, and the filter takes over. */
+export function tooManySei(units: number, packets: number): boolean {
+  return units > Math.max(4096, packets * SEI_PER_PACKET);
+}
 
 /**
  * Walks the length-prefixed NAL units of one sample at `pos` (`peek` reads the file at an offset) and

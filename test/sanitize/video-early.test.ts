@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { spawnSync } from 'node:child_process';
 import { ffmpeg, run, workdir } from './media-fixtures.ts';
 import { sampleRanges } from '../../src/sanitize/iso-sample-table.ts';
 import { EarlyRemux, type EarlyResult } from '../../src/sanitize/video-early.ts';
@@ -126,3 +127,70 @@ function restoreUnit(path: string, original: string, at: number, len: number): v
   readFileSync(original).copy(b, at, at, at + len);
   writeFileSync(path, b);
 }
+
+/** An H.264 fast-start MP4 whose frames each carry `n` user-data SEI units (one marker each) before their slices. */
+function manySei(name: string, n: number): string {
+  const annexB = w.file(`${name}.h264`);
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', annexB);
+  const payload = Buffer.concat([Buffer.alloc(16, 7), Buffer.from('SEI-MARKER-QX9', 'latin1')]);
+  const sei = Buffer.concat([Buffer.from([0, 0, 0, 1, 6, 5, payload.length]), payload, Buffer.from([0x80])]);
+  const data = readFileSync(annexB);
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (let i = data.indexOf(START); i >= 0; i = data.indexOf(START, i + 3)) {
+    const type = data[i + 3]! & 0x1f;
+    if (type === 1 || type === 5) {
+      parts.push(data.subarray(last, i), ...Array<Buffer>(n).fill(sei));
+      last = i;
+    }
+  }
+  parts.push(data.subarray(last));
+  writeFileSync(annexB, Buffer.concat(parts));
+  const out = w.file(`${name}.mp4`);
+  ffmpeg('-f', 'h264', '-r', '25', '-i', annexB, '-c', 'copy', '-movflags', '+faststart', out);
+  return out;
+}
+const START = Buffer.from([0, 0, 1]);
+
+test('more SEI units than the ordinary scrub trusts itself with: the early remux is not kept (the filter cleans them)', async () => {
+  const src = manySei('many-sei', 50); // 100 frames × 50: past max(4096, 4 per frame)
+  const dest = w.file('many-sei-up.mp4');
+  const { r } = await streamedRemux(src, dest);
+  assert.ok(r.fills.length / 3 > 4096);
+  assert.deepEqual(pick(await checkEarly(r, dest, MP4)), [false, 'too many']);
+});
+
+test('a frame whose units do not tile it: the early remux gives up, and restore() leaves scratch exactly as uploaded', async () => {
+  const good = manySei('bad-frame', 2);
+  const bytes = readFileSync(good);
+  // Frame 10's last unit claims 1000 bytes more than the frame holds; its SEI units come before it.
+  const listing = JSON.parse(run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pos,size', '-of', 'json', good]).toString()) as
+    { packets: Array<{ pos: string; size: string }> };
+  const [pos, size] = [Number(listing.packets[10]!.pos), Number(listing.packets[10]!.size)];
+  let at = pos;
+  let lastUnit = pos;
+  while (at < pos + size) { lastUnit = at; at += 4 + bytes.readUInt32BE(at); }
+  bytes.writeUInt32BE(bytes.readUInt32BE(lastUnit) + 1000, lastUnit);
+  const src = w.file('bad-frame-crafted.mp4');
+  writeFileSync(src, bytes);
+  const dest = w.file('bad-frame-up.mp4');
+  const early = new EarlyRemux(dest, 64 * 1024 * 1024, { prepare: async () => {}, start: (c) => { c.stream.resume(); } });
+  await pipeline(createReadStream(src, { highWaterMark: 4096 }), early.stream, createWriteStream(dest));
+  early.end();
+  assert.equal(await early.result, undefined);
+  await early.restore();
+  assert.ok(readFileSync(dest).equals(bytes), 'the upload as sent, SEI and all, for the ordinary cleaning');
+});
+
+test('an upload cut inside its last sample: the early remux gives up at once, and its ffmpeg is gone', async () => {
+  const whole = readFileSync(clip('cut-tail.mp4', 'libx264', true));
+  const src = w.file('cut-tail-crafted.mp4');
+  writeFileSync(src, whole.subarray(0, whole.length - 100));
+  const dest = w.file('cut-tail-up.mp4');
+  const early = new EarlyRemux(dest, 64 * 1024 * 1024, { prepare: async () => {}, start: (c) => { c.stream.resume(); } });
+  await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
+  early.end();
+  assert.equal(await early.result, undefined);
+  for (let i = 0; i < 50 && spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).status !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).status, 1, 'no ffmpeg waits for the missing bytes');
+});
