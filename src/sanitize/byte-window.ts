@@ -1,10 +1,16 @@
 /**
  * The bytes of a stream that have arrived and are not yet passed on, as the chunks they came in:
- * read across chunk boundaries by file offset without joining them (an upload arrives in 64 KiB
- * chunks; joining each into one buffer would copy a 16 MiB moov hundreds of times).
+ * read by file offset without joining them. A chunk is found by binary search, so a peek costs the
+ * same whether the window holds a few 64 KiB reads or thousands of Tor-sized cells (a scan from the
+ * first chunk held the event loop for seconds on a crafted frame: review, session 7), and nothing
+ * is copied but a peek that straddles two chunks.
  */
 export class ByteWindow {
   private chunks: Buffer[] = [];
+  /** File offset of each chunk's first byte. */
+  private offsets: number[] = [];
+  /** Index of the first chunk still held (the ones before it are passed on). */
+  private first = 0;
   /** File offset of the first byte held. */
   start = 0;
   /** File offset just past the last byte held. */
@@ -13,6 +19,7 @@ export class ByteWindow {
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
+    this.offsets.push(this.end);
     this.end += chunk.length;
   }
 
@@ -22,17 +29,21 @@ export class ByteWindow {
 
   /** Bytes [at, at + n), which must be held: a view when they lie in one chunk, else a copy. */
   read(at: number, n: number): Buffer {
-    if (at < this.start || at + n > this.end) throw new RangeError('not held');
-    let off = this.start;
+    if (at < this.start || at + n > this.end || n < 0) throw new RangeError('not held');
+    let lo = this.first;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.offsets[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
     const parts: Buffer[] = [];
-    for (const c of this.chunks) {
-      if (off + c.length > at) {
-        const from = Math.max(at, off);
-        const to = Math.min(at + n, off + c.length);
-        parts.push(c.subarray(from - off, to - off));
-      }
-      off += c.length;
-      if (off >= at + n) break;
+    for (let i = lo, got = 0; got < n; i++) {
+      const c = this.chunks[i]!;
+      const from = Math.max(at, this.offsets[i]!) - this.offsets[i]!;
+      const to = Math.min(at + n - this.offsets[i]!, c.length);
+      parts.push(c.subarray(from, to));
+      got += to - from;
     }
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
@@ -40,13 +51,20 @@ export class ByteWindow {
   /** Removes and returns the chunks (views of them) holding bytes [start, upTo). */
   take(upTo: number): Buffer[] {
     const out: Buffer[] = [];
-    while (this.start < upTo && this.chunks.length > 0) {
-      const c = this.chunks[0]!;
-      const n = Math.min(c.length, upTo - this.start);
-      out.push(n === c.length ? c : c.subarray(0, n));
-      if (n === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(n);
+    while (this.start < upTo && this.first < this.chunks.length) {
+      const i = this.first;
+      const c = this.chunks[i]!;
+      const skip = this.start - this.offsets[i]!;
+      const n = Math.min(c.length - skip, upTo - this.start);
+      out.push(c.subarray(skip, skip + n));
       this.start += n;
+      if (skip + n === c.length) this.first++;
+    }
+    // Passed-on chunks are let go now and then, not one array shift per chunk.
+    if (this.first > 1024 && this.first * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.offsets = this.offsets.slice(this.first);
+      this.first = 0;
     }
     return out;
   }

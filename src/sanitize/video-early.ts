@@ -333,10 +333,7 @@ export class EarlyRemux {
       while (this.sample * 4 < q.length && q[this.sample * 4]! + q[this.sample * 4 + 1]! <= w.end) {
         const i = this.sample * 4;
         const [pos, size] = [q[i]!, q[i + 1]!];
-        // The frame joined once (at most MAX_HOLD): peeks into a window of tiny chunks (Tor's cells)
-        // would each scan them all (review, session 7).
-        const frame = w.read(pos, size);
-        const peek = (at: number, n: number) => frame.subarray(at - pos, at - pos + n);
+        const peek = (at: number, n: number) => w.read(at, n);
         // Units are kept only from a frame walked whole: a walk that fails paints nothing.
         const found: number[] = [];
         if (walkSample(peek, pos, size, q[i + 2]!, FILL_CODECS[q[i + 3]!]!, found) === undefined) return this.pumpOff();
