@@ -5,6 +5,8 @@
  * first chunk held the event loop for seconds on a crafted frame: review, session 7), and nothing
  * is copied but a peek that straddles two chunks.
  */
+const EMPTY = Buffer.alloc(0);
+
 export class ByteWindow {
   private chunks: Buffer[] = [];
   /** File offset of each chunk's first byte. */
@@ -58,7 +60,7 @@ export class ByteWindow {
       const n = Math.min(c.length - skip, upTo - this.start);
       out.push(c.subarray(skip, skip + n));
       this.start += n;
-      if (skip + n === c.length) this.first++;
+      if (skip + n === c.length) this.chunks[this.first++] = EMPTY; // passed on: not ours to keep alive
     }
     // Passed-on chunks are let go now and then, not one array shift per chunk.
     if (this.first > 1024 && this.first * 2 > this.chunks.length) {
