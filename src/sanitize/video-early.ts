@@ -182,7 +182,14 @@ export class EarlyRemux {
   }
 
   private take(chunk: Buffer, cb: TransformCallback): void {
-    if (this.phase === 'off' || this.phase === 'done') return cb(null, chunk);
+    if (this.phase === 'off' || this.phase === 'done') {
+      // Stopped from outside (the seal failed, ffmpeg died) while part of a frame was held: it
+      // goes first, or the upload would reach scratch out of order (review, session 7).
+      if (this.win.held === 0) return cb(null, chunk);
+      this.win.push(chunk);
+      this.release(this.win.end);
+      return cb();
+    }
     this.win.push(chunk);
     if (this.phase === 'head') this.readHead();
     if (this.phase === 'planning') {

@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { ffmpeg, run, workdir } from './media-fixtures.ts';
 import { sampleRanges } from '../../src/sanitize/iso-sample-table.ts';
@@ -193,4 +194,25 @@ test('an upload cut inside its last sample: the early remux gives up at once, an
   assert.equal(await early.result, undefined);
   for (let i = 0; i < 50 && spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).status !== 1; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).status, 1, 'no ffmpeg waits for the missing bytes');
+});
+
+test('stopped from outside half way (the seal failed, ffmpeg died): scratch still gets the upload in order, and restore() makes it whole', async () => {
+  const src = clip('stop-midway.mp4', 'libx264', true);
+  const bytes = readFileSync(src);
+  for (const [chunk, after] of [[4096, 40], [16384, 12], [1000, 150]] as const) {
+    const dest = w.file(`stop-midway-${chunk}.mp4`);
+    const early = new EarlyRemux(dest, 64 * 1024 * 1024, { prepare: async () => {}, start: (c) => { c.stream.resume(); } });
+    let seen = 0;
+    const stopper = new Transform({
+      transform(c: Buffer, _e, cb) {
+        if (++seen === after) early.abort();
+        cb(null, c);
+      },
+    });
+    await pipeline(createReadStream(src, { highWaterMark: chunk }), stopper, early.stream, createWriteStream(dest));
+    early.end();
+    assert.equal(await early.result, undefined);
+    await early.restore();
+    assert.ok(readFileSync(dest).equals(bytes), `chunks of ${chunk}, stopped after ${after}: the upload as sent`);
+  }
 });
