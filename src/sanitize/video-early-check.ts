@@ -18,7 +18,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { topLevelBoxes } from './iso-boxes.ts';
 import type { Sniffed } from './types.ts';
-import { followArgs, type EarlyResult } from './video-early.ts';
+import type { EarlyResult } from './video-early.ts';
+import { followArgs } from './video-early-plan.ts';
 import { planRemux, scrubbableStreams, keptStreams, type RemuxPlan, type Seen } from './video-plan.ts';
 import { FILL_CODECS, nalLengthSize, tooManySei, walkSample } from './video-sei-scrub.ts';
 

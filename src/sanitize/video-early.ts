@@ -26,13 +26,11 @@ import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ByteWindow } from './byte-window.ts';
-import { sampleRanges } from './iso-sample-table.ts';
-import { sniff } from './index.ts';
 import type { CleanedStream, Sniffed } from './types.ts';
-import { decidePlan, keptStreams, scrubbableStreams, type RemuxPlan } from './video-plan.ts';
-import { probe } from './video-probe.ts';
-import { FILL_CODECS, configRecords, nalLengthSize, paintFiller, walkSample } from './video-sei-scrub.ts';
-import { STREAMED, remuxStream } from './video-stream.ts';
+import { planEarly } from './video-early-plan.ts';
+import type { RemuxPlan } from './video-plan.ts';
+import { FILL_CODECS, paintFiller, walkSample } from './video-sei-scrub.ts';
+import { remuxStream } from './video-stream.ts';
 
 const MIB = 1024 * 1024;
 /** As video-hvcc.ts: real moovs are a few MiB at most. */
@@ -41,14 +39,8 @@ const MAX_MOOV = 16 * MIB;
 const MAX_HOLD = 16 * MIB;
 /** The most bytes we keep to put back if our blanking is not kept (SEI units are small). */
 const MAX_UNDO = 16 * MIB;
-/** More tracks than this and we do not stream (the merge of their tables grows with their number). */
-const MAX_TRACKS = 16;
 /** Boxes a phone writes before its media data; anything else there and we do not stream. */
 const BEFORE_MDAT = new Set(['ftyp', 'free', 'skip', 'wide']);
-/** ffmpeg gives up when the upload stalls this long (microseconds), e.g. if we died. */
-const STALL_US = 10 * 60 * 1_000_000;
-/** An upload may take long over Tor; ffmpeg is killed if its whole run takes longer. */
-const UPLOAD_WAIT_MS = 3 * 3600_000;
 
 /** At most this many remuxes run during uploads: each is an ffmpeg and a seal. */
 const MAX_RUNNING = Math.max(1, availableParallelism());
@@ -87,18 +79,6 @@ export interface EarlySink {
   prepare(): Promise<void>;
   /** Called, without an await in between, once ffmpeg runs. */
   start(cleaned: CleanedStream, sniffed: Sniffed): void;
-}
-
-/** The plan's input, a plain file, read instead as it grows and only up to `end`. */
-export function followArgs(args: string[], path: string, end: number): string[] {
-  const out = [...args];
-  const i = out.indexOf('-i');
-  const w = out.indexOf('-protocol_whitelist');
-  if (i < 0 || w < 0 || out[i + 1] !== path) throw new Error('unexpected plan arguments');
-  out[i + 1] = `subfile,,start,0,end,${end},,:${path}`;
-  out[w + 1] = 'subfile,file';
-  out.splice(w + 2, 0, '-follow', '1', '-rw_timeout', String(STALL_US));
-  return out;
 }
 
 type Phase = 'head' | 'planning' | 'streaming' | 'done' | 'off';
@@ -272,44 +252,12 @@ export class EarlyRemux {
     running++;
     this.counted = true;
     const moov = this.moov!;
-    const tracks = sampleRanges(this.win.read(moov.at + moov.header, moov.end - moov.at - moov.header));
-    if (!tracks || !(await this.scratchHolds(this.mdat!.dataAt))) return false;
-    // ffprobe reads the upload's start: the moov, with no frame yet, gives every field a plan uses.
-    const sniffed = await sniff(this.path);
-    if (!sniffed || !STREAMED.has(sniffed.ext)) return false;
-    const lim = { timeoutMs: 60_000, cpuSeconds: 60, memoryBytes: 1024 ** 3, fileBytes: 0 };
-    const [p, records] = await Promise.all([probe(this.path, sniffed.ext), configRecords(this.path, sniffed.ext, lim)]);
-    if (this.phase !== 'planning') return false;
-    // The mov demuxer makes one stream per trak, in order: anything else and our tables are not its.
-    // Phones write two to four tracks; a thousand would make the merge below cost seconds.
-    if (tracks.length > MAX_TRACKS || p.streams.length !== tracks.length || p.streams.some((s, i) => s.index !== i)) return false;
-    // Every track's samples, not only those we walk, must lie in the mdat apart from each other:
-    // samples that overlap let a small file ask for a huge output (review, session 7).
-    const scrubbable = new Map(scrubbableStreams(keptStreams(p)).map((s) => [s.index, s.codec]));
-    const perTrack: number[][] = [];
-    for (const [index, t] of tracks.entries()) {
-      const codec = scrubbable.get(index);
-      const L = codec === undefined ? 0 : nalLengthSize(p.streams[index], records?.byIndex.get(index), codec);
-      if (L === undefined) return false;
-      const quads: number[] = [];
-      for (let i = 0; i < t.length; i += 2) quads.push(t[i]!, t[i + 1]!, L, codec === undefined ? -1 : FILL_CODECS.indexOf(codec));
-      perTrack.push(quads);
-    }
-    const all = mergeInFileOrder(perTrack, this.mdat!.dataAt, this.mdat!.end);
-    if (!all) return false;
-    this.samples = all.filter((_, i) => all[i - (i % 4) + 3]! >= 0);
-
-    const decided = decidePlan(this.path, sniffed, { probe: p, records, packets: [], scrubbed: scrubbable.size > 0 ? 0 : undefined });
-    // A re-encode (MJPEG, a sound record we refuse) costs far more than a copy: it waits for the
-    // whole file, under the ordinary limits.
-    if (decided.reencode) return false;
-    // The ordinary limits for a file of the size the upload declared.
-    const mib = Math.ceil(this.maxBytes / MIB);
-    const plan: RemuxPlan = {
-      ...decided,
-      args: followArgs(decided.args, this.path, this.mdat!.end),
-      limits: { timeoutMs: UPLOAD_WAIT_MS, cpuSeconds: 60 + mib, memoryBytes: 1536 * MIB, fileBytes: (mib + 64) * MIB },
-    };
+    const body = this.win.read(moov.at + moov.header, moov.end - moov.at - moov.header);
+    if (!(await this.scratchHolds(this.mdat!.dataAt))) return false;
+    const early = await planEarly(this.path, body, this.mdat!, this.maxBytes);
+    if (!early || this.phase !== 'planning') return false;
+    const { sniffed, plan } = early;
+    this.samples = early.samples;
     await this.sink.prepare();
     if (this.phase !== 'planning') return false;
     const cleaned = remuxStream(plan, sniffed.ext);
@@ -364,29 +312,5 @@ export class EarlyRemux {
   private pumpOff(): void {
     this.off();
     this.release(this.win.end);
-  }
-}
-
-/**
- * One list of every frame to walk, in file order, from per-track lists that must each rise and
- * lie inside the mdat without overlapping: a linear merge (sorting a crafted table of millions of
- * entries would hold the event loop for seconds: review, session 7).
- */
-function mergeInFileOrder(tracks: number[][], from: number, to: number): number[] | undefined {
-  const heads = tracks.map(() => 0);
-  const out: number[] = [];
-  let prevEnd = from;
-  for (;;) {
-    let best = -1;
-    for (const [t, q] of tracks.entries()) {
-      if (heads[t]! < q.length && (best < 0 || q[heads[t]!]! < tracks[best]![heads[best]!]!)) best = t;
-    }
-    if (best < 0) return out;
-    const q = tracks[best]!;
-    const i = heads[best]!;
-    if (q[i]! < prevEnd || q[i]! + q[i + 1]! > to) return undefined;
-    prevEnd = q[i]! + q[i + 1]!;
-    out.push(q[i]!, q[i + 1]!, q[i + 2]!, q[i + 3]!);
-    heads[best] = i + 4;
   }
 }

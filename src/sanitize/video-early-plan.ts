@@ -1,0 +1,112 @@
+/**
+ * The plan of an early remux (video-early.ts), made from the upload's start: the moov, read by us
+ * for where each frame lies, and by ffprobe for everything a plan is made of, as the ordinary path
+ * makes it from the whole file (decidePlan). video-early-check.ts compares the two once the upload
+ * is whole. See video-early.ts for the threat.
+ */
+import { sampleRanges } from './iso-sample-table.ts';
+import { sniff } from './index.ts';
+import type { Sniffed } from './types.ts';
+import { decidePlan, keptStreams, scrubbableStreams, type RemuxPlan } from './video-plan.ts';
+import { probe } from './video-probe.ts';
+import { FILL_CODECS, configRecords, nalLengthSize } from './video-sei-scrub.ts';
+import { STREAMED } from './video-stream.ts';
+
+const MIB = 1024 * 1024;
+/** More tracks than this and we do not stream (the merge of their tables grows with their number). */
+const MAX_TRACKS = 16;
+/** ffmpeg gives up when the upload stalls this long (microseconds), e.g. if we died. */
+const STALL_US = 10 * 60 * 1_000_000;
+/** An upload may take long over Tor; ffmpeg is killed if its whole run takes longer. */
+const UPLOAD_WAIT_MS = 3 * 3600_000;
+
+export interface EarlyPlan {
+  sniffed: Sniffed;
+  /** The ordinary plan's arguments, reading the file as it grows (followArgs). */
+  plan: RemuxPlan;
+  /** Frames to walk, flat (pos, size, NAL length size, codec index) quadruples, in file order. */
+  samples: number[];
+}
+
+/** The plan's input, a plain file, read instead as it grows and only up to `end`. */
+export function followArgs(args: string[], path: string, end: number): string[] {
+  const out = [...args];
+  const i = out.indexOf('-i');
+  const w = out.indexOf('-protocol_whitelist');
+  if (i < 0 || w < 0 || out[i + 1] !== path) throw new Error('unexpected plan arguments');
+  out[i + 1] = `subfile,,start,0,end,${end},,:${path}`;
+  out[w + 1] = 'subfile,file';
+  out.splice(w + 2, 0, '-follow', '1', '-rw_timeout', String(STALL_US));
+  return out;
+}
+
+/**
+ * The plan for the upload in `path` (its moov whole, its mdat's header written), or undefined when
+ * it is not one we remux early. `maxBytes`: the size the upload declared, for the limits.
+ */
+export async function planEarly(path: string, moovBody: Buffer, mdat: { dataAt: number; end: number }, maxBytes: number): Promise<EarlyPlan | undefined> {
+  const tracks = sampleRanges(moovBody);
+  if (!tracks) return undefined;
+  // ffprobe reads the upload's start: the moov, with no frame yet, gives every field a plan uses.
+  const sniffed = await sniff(path);
+  if (!sniffed || !STREAMED.has(sniffed.ext)) return undefined;
+  const lim = { timeoutMs: 60_000, cpuSeconds: 60, memoryBytes: 1024 ** 3, fileBytes: 0 };
+  const [p, records] = await Promise.all([probe(path, sniffed.ext), configRecords(path, sniffed.ext, lim)]);
+  // The mov demuxer makes one stream per trak, in order: anything else and our tables are not its.
+  // Phones write two to four tracks; a thousand would make the merge below cost seconds.
+  if (tracks.length > MAX_TRACKS || p.streams.length !== tracks.length || p.streams.some((s, i) => s.index !== i)) return undefined;
+  // Every track's samples, not only those we walk, must lie in the mdat apart from each other:
+  // samples that overlap let a small file ask for a huge output (review, session 7).
+  const scrubbable = new Map(scrubbableStreams(keptStreams(p)).map((s) => [s.index, s.codec]));
+  const perTrack: number[][] = [];
+  for (const [index, t] of tracks.entries()) {
+    const codec = scrubbable.get(index);
+    const L = codec === undefined ? 0 : nalLengthSize(p.streams[index], records?.byIndex.get(index), codec);
+    if (L === undefined) return undefined;
+    const quads: number[] = [];
+    for (let i = 0; i < t.length; i += 2) quads.push(t[i]!, t[i + 1]!, L, codec === undefined ? -1 : FILL_CODECS.indexOf(codec));
+    perTrack.push(quads);
+  }
+  const all = mergeInFileOrder(perTrack, mdat.dataAt, mdat.end);
+  if (!all) return undefined;
+
+  const decided = decidePlan(path, sniffed, { probe: p, records, packets: [], scrubbed: scrubbable.size > 0 ? 0 : undefined });
+  // A re-encode (MJPEG, a sound record we refuse) costs far more than a copy: it waits for the
+  // whole file, under the ordinary limits.
+  if (decided.reencode) return undefined;
+  // The ordinary limits for a file of the size the upload declared.
+  const mib = Math.ceil(maxBytes / MIB);
+  return {
+    sniffed,
+    plan: {
+      ...decided,
+      args: followArgs(decided.args, path, mdat.end),
+      limits: { timeoutMs: UPLOAD_WAIT_MS, cpuSeconds: 60 + mib, memoryBytes: 1536 * MIB, fileBytes: (mib + 64) * MIB },
+    },
+    samples: all.filter((_, i) => all[i - (i % 4) + 3]! >= 0),
+  };
+}
+
+/**
+ * One list of every frame, in file order, from per-track lists that must each rise and lie inside
+ * the mdat without overlapping: a linear merge (sorting a crafted table of millions of entries
+ * would hold the event loop for seconds: review, session 7).
+ */
+function mergeInFileOrder(tracks: number[][], from: number, to: number): number[] | undefined {
+  const heads = tracks.map(() => 0);
+  const out: number[] = [];
+  let prevEnd = from;
+  for (;;) {
+    let best = -1;
+    for (const [t, q] of tracks.entries()) {
+      if (heads[t]! < q.length && (best < 0 || q[heads[t]!]! < tracks[best]![heads[best]!]!)) best = t;
+    }
+    if (best < 0) return out;
+    const q = tracks[best]!;
+    const i = heads[best]!;
+    if (q[i]! < prevEnd || q[i]! + q[i + 1]! > to) return undefined;
+    prevEnd = q[i]! + q[i + 1]!;
+    out.push(q[i]!, q[i + 1]!, q[i + 2]!, q[i + 3]!);
+    heads[best] = i + 4;
+  }
+}
