@@ -116,7 +116,7 @@ function entryOf(early: EarlyResult, plan: RemuxPlan): ManifestFile {
   // The units blanked are ours (the ordinary plan found none left), plus the SEI the streamed
   // HEVC moov lost on its way out.
   const removed = { ...plan.removed };
-  const sei = early.fills.length / 3 + (early.plan.removed.sei ?? 0);
+  const sei = early.fills.length / 3 + (cleaned.report.removed.sei ?? 0);
   if (sei > 0) removed.sei = sei;
   return { kind: 'video', name: `video-1.${cleaned.ext}`, size: cleaned.bytes, sealed: 'file-1.pgp', removed, warnings: plan.warnings };
 }

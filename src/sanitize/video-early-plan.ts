@@ -25,7 +25,7 @@ export interface EarlyPlan {
   /** The ordinary plan's arguments, reading the file as it grows (followArgs). */
   plan: RemuxPlan;
   /** Frames to walk, flat (pos, size, NAL length size, codec index) quadruples, in file order. */
-  samples: number[];
+  samples: Float64Array;
 }
 
 /** The plan's input, a plain file, read instead as it grows and only up to `end`. */
@@ -58,22 +58,22 @@ export async function planEarly(path: string, moovBody: Buffer, mdat: { dataAt: 
   // Every track's samples, not only those we walk, must lie in the mdat apart from each other:
   // samples that overlap let a small file ask for a huge output (review, session 7).
   const scrubbable = new Map(scrubbableStreams(keptStreams(p)).map((s) => [s.index, s.codec]));
-  const perTrack: number[][] = [];
-  for (const [index, t] of tracks.entries()) {
+  const walk: Array<{ L: number; codec: number } | undefined> = [];
+  for (const [index] of tracks.entries()) {
     const codec = scrubbable.get(index);
     const L = codec === undefined ? 0 : nalLengthSize(p.streams[index], records?.byIndex.get(index), codec);
     if (L === undefined) return undefined;
-    const quads: number[] = [];
-    for (let i = 0; i < t.length; i += 2) quads.push(t[i]!, t[i + 1]!, L, codec === undefined ? -1 : FILL_CODECS.indexOf(codec));
-    perTrack.push(quads);
+    walk.push(codec === undefined ? undefined : { L, codec: FILL_CODECS.indexOf(codec) });
   }
-  const all = mergeInFileOrder(perTrack, mdat.dataAt, mdat.end);
-  if (!all) return undefined;
+  const samples = mergeInFileOrder(tracks, walk, mdat.dataAt, mdat.end);
+  if (!samples) return undefined;
 
-  const decided = decidePlan(path, sniffed, { probe: p, records, packets: [], scrubbed: scrubbable.size > 0 ? 0 : undefined });
+  // No packet is known yet: we plan as if none brought a record of its own, as a whole file's
+  // listing usually says, and the check compares this plan with the one made from that listing.
+  const { reencode, ...decided } = decidePlan(path, sniffed, { probe: p, records, packets: [], scrubbed: scrubbable.size > 0 ? 0 : undefined });
   // A re-encode (MJPEG, a sound record we refuse) costs far more than a copy: it waits for the
   // whole file, under the ordinary limits.
-  if (decided.reencode) return undefined;
+  if (reencode) return undefined;
   // The ordinary limits for a file of the size the upload declared.
   const mib = Math.ceil(maxBytes / MIB);
   return {
@@ -83,18 +83,22 @@ export async function planEarly(path: string, moovBody: Buffer, mdat: { dataAt: 
       args: followArgs(decided.args, path, mdat.end),
       limits: { timeoutMs: UPLOAD_WAIT_MS, cpuSeconds: 60 + mib, memoryBytes: 1536 * MIB, fileBytes: (mib + 64) * MIB },
     },
-    samples: all.filter((_, i) => all[i - (i % 4) + 3]! >= 0),
+    samples,
   };
 }
 
 /**
- * One list of every frame, in file order, from per-track lists that must each rise and lie inside
- * the mdat without overlapping: a linear merge (sorting a crafted table of millions of entries
- * would hold the event loop for seconds: review, session 7).
+ * Checks that the samples of every track rise and lie inside the mdat without overlapping, and
+ * lists the frames to walk (those of `walk`'s tracks) as flat (pos, size, NAL length size, codec)
+ * quadruples in file order: a linear merge (sorting a crafted table of millions of entries would
+ * hold the event loop for seconds: review, session 7).
  */
-function mergeInFileOrder(tracks: number[][], from: number, to: number): number[] | undefined {
+function mergeInFileOrder(
+  tracks: Float64Array[], walk: Array<{ L: number; codec: number } | undefined>, from: number, to: number,
+): Float64Array | undefined {
   const heads = tracks.map(() => 0);
-  const out: number[] = [];
+  const out = new Float64Array(tracks.reduce((n, t, i) => n + (walk[i] ? t.length * 2 : 0), 0));
+  let o = 0;
   let prevEnd = from;
   for (;;) {
     let best = -1;
@@ -104,9 +108,14 @@ function mergeInFileOrder(tracks: number[][], from: number, to: number): number[
     if (best < 0) return out;
     const q = tracks[best]!;
     const i = heads[best]!;
-    if (q[i]! < prevEnd || q[i]! + q[i + 1]! > to) return undefined;
-    prevEnd = q[i]! + q[i + 1]!;
-    out.push(q[i]!, q[i + 1]!, q[i + 2]!, q[i + 3]!);
-    heads[best] = i + 4;
+    const [pos, size] = [q[i]!, q[i + 1]!];
+    if (pos < prevEnd || pos + size > to) return undefined;
+    prevEnd = pos + size;
+    const w = walk[best];
+    if (w) {
+      out.set([pos, size, w.L, w.codec], o);
+      o += 4;
+    }
+    heads[best] = i + 2;
   }
 }

@@ -1,8 +1,8 @@
 /**
  * An MP4/MOV whose moov comes first (phones' "fast start" and shared videos), remuxed while it is
- * still being uploaded. This sits between the upload and its scratch file: it reads the moov's
- * sample tables, and as each frame arrives whole, blanks its SEI units before the frame is written
- * to scratch. ffmpeg, started as soon as the moov is in, reads the scratch file itself, as the
+ * still being uploaded. This sits between the upload and its scratch file: once the moov is in,
+ * video-early-plan.ts reads where each frame lies, and as each frame arrives whole, its SEI units
+ * are blanked before it is written to scratch. ffmpeg, started as soon as the moov is in, reads the scratch file itself, as the
  * ordinary path does, waiting at its end for more (`-follow`, up to the mdat's end): its output is
  * sealed at once, and the tipster's wait after the last byte is the tail of the seal and the check
  * below, not a whole remux and seal (BENCHMARKS.md, round 9).
@@ -22,7 +22,7 @@
  * only in scratch, as before. At most one such remux per core runs during uploads.
  */
 import { availableParallelism } from 'node:os';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ByteWindow } from './byte-window.ts';
@@ -78,7 +78,7 @@ export interface EarlySink {
   /** Awaited before ffmpeg starts (a vault draft), so the seal can take ffmpeg's pipe at once. */
   prepare(): Promise<void>;
   /** Called, without an await in between, once ffmpeg runs. */
-  start(cleaned: CleanedStream, sniffed: Sniffed): void;
+  start(cleaned: CleanedStream): void;
 }
 
 type Phase = 'head' | 'planning' | 'streaming' | 'done' | 'off';
@@ -90,7 +90,7 @@ export class EarlyRemux {
   private mdat: { at: number; dataAt: number; end: number } | undefined;
   private nextBox = 0;
   /** Frames to walk, flat (pos, size, NAL length size, codec index) quadruples, in file order. */
-  private samples: number[] = [];
+  private samples: Float64Array = new Float64Array(0);
   private sample = 0;
   private readonly fills: number[] = [];
   private painted = 0;
@@ -190,7 +190,7 @@ export class EarlyRemux {
     cb();
   }
 
-  /** Passes on what is held, up to `upTo`, with our fillers painted in (copies, never the upload's own chunks). */
+  /** Passes on what is held, up to `upTo`, with our fillers painted into copies, never into the upload's chunks. */
   private release(upTo: number): void {
     let at = this.win.start;
     const f = this.fills;
@@ -263,7 +263,7 @@ export class EarlyRemux {
     const cleaned = remuxStream(plan, sniffed.ext);
     this.cleaned = cleaned;
     this.chosen = { sniffed, plan };
-    this.sink.start(cleaned, sniffed);
+    this.sink.start(cleaned);
     // ffmpeg failed (a file it refuses): stop; the upload goes on into scratch untouched.
     cleaned.done.then(() => { if (this.counted) running--; this.counted = false; live.delete(this); }, () => this.off());
     this.phase = 'streaming';
@@ -273,7 +273,7 @@ export class EarlyRemux {
   /** Waits (briefly) until the scratch writer has put down the bytes before `at`. */
   private async scratchHolds(at: number): Promise<boolean> {
     for (let i = 0; i < 2000 && this.phase === 'planning'; i++) {
-      const size = await open(this.path, 'r').then(async (fh) => { try { return (await fh.stat()).size; } finally { await fh.close(); } }, () => -1);
+      const size = (await stat(this.path).catch(() => undefined))?.size ?? -1;
       if (size >= at) return true;
       await sleep(5);
     }

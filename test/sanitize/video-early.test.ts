@@ -44,7 +44,7 @@ for (const [codec, faststart] of [['libx264', true], ['libx265', false]] as cons
     assert.equal(ours.length, 2);
     for (const [index, samples] of ours.entries()) {
       const theirs = listing.packets.filter((p) => p.stream_index === index).flatMap((p) => [Number(p.pos), Number(p.size)]);
-      assert.deepEqual(samples, theirs, `stream ${index}`);
+      assert.deepEqual(Array.from(samples), theirs, `stream ${index}`);
     }
   });
 }
