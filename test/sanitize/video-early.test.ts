@@ -110,10 +110,11 @@ test('a moov-last file, or one cut before its data, is not remuxed early: nothin
     const src = w.file(`pass-${i}.mp4`);
     writeFileSync(src, bytes);
     const dest = w.file(`pass-${i}-up.mp4`);
-    const early = new EarlyRemux(dest, 64 * 1024 * 1024, { prepare: async () => assert.fail('started'), start: () => assert.fail('started') });
+    const early = notStarting(dest);
     await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
     early.end();
     assert.equal(await early.result, undefined);
+    assert.equal(early.prepared, false, `case ${i}: nothing started`);
     assert.ok(readFileSync(dest).equals(bytes), `case ${i}: scratch holds the upload as sent`);
   }
 });
@@ -216,3 +217,27 @@ test('stopped from outside half way (the seal failed, ffmpeg died): scratch stil
     assert.ok(readFileSync(dest).equals(bytes), `chunks of ${chunk}, stopped after ${after}: the upload as sent`);
   }
 });
+
+test('a fast-start file with more tracks than a phone writes (17) is not remuxed early, and passes as it came', async () => {
+  const src = w.file('tracks-17.mp4');
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=8000', '-t', '1',
+    '-map', '0:v', ...Array.from({ length: 16 }, () => ['-map', '1:a']).flat(), '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac',
+    '-movflags', '+faststart', src);
+  const dest = w.file('tracks-17-up.mp4');
+  const early = notStarting(dest);
+  await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
+  early.end();
+  assert.equal(await early.result, undefined);
+  assert.equal(early.prepared, false, 'nothing started');
+  assert.ok(readFileSync(dest).equals(readFileSync(src)));
+});
+
+/** An early remux that records whether it got as far as preparing a seal (and lets one run if so). */
+function notStarting(dest: string): EarlyRemux & { prepared: boolean } {
+  const flags = { prepared: false };
+  const early = new EarlyRemux(dest, 64 * 1024 * 1024, {
+    prepare: async () => { flags.prepared = true; },
+    start: (c) => { c.stream.resume(); },
+  });
+  return Object.defineProperty(early, 'prepared', { get: () => flags.prepared }) as EarlyRemux & { prepared: boolean };
+}
