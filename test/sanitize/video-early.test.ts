@@ -241,3 +241,15 @@ function notStarting(dest: string): EarlyRemux & { prepared: boolean } {
   });
   return Object.defineProperty(early, 'prepared', { get: () => flags.prepared }) as EarlyRemux & { prepared: boolean };
 }
+
+test('a fast-start video that needs re-encoding (MJPEG) is not remuxed early: a re-encode waits for the whole file and its limits', async () => {
+  const src = w.file('mjpeg.mov');
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '1', '-c:v', 'mjpeg', '-movflags', '+faststart', src);
+  const dest = w.file('mjpeg-up.mov');
+  const early = notStarting(dest);
+  await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
+  early.end();
+  assert.equal(await early.result, undefined);
+  assert.equal(early.prepared, false, 'nothing started');
+  assert.ok(readFileSync(dest).equals(readFileSync(src)));
+});
