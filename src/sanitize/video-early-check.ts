@@ -36,7 +36,7 @@ export interface EarlyVerdict {
 export async function checkEarly(early: EarlyResult, input: string, sniffed: Sniffed): Promise<EarlyVerdict> {
   const fills: number[] = [];
   const seen: Seen = {};
-  const plan = await planRemux(input, sniffed, { fills, seen });
+  const plan = await planRemux(input, sniffed, { fills, seen, dryScrub: true });
   const no = (why: string): EarlyVerdict => ({ keep: false, plan, why });
   if (sniffed.ext !== early.sniffed.ext) return no('type');
   if (!layoutAsRead(input, early)) return no('layout');

@@ -99,8 +99,11 @@ export interface Seen {
 /** `reencodeAudio`: every sound track is re-encoded (a copied record did not survive the remux as approved). */
 export async function planRemux(
   input: string, sniffed: Sniffed,
-  /** `fills` and `seen` are filled for video-early-check.ts: the units blanked, and ffprobe's packets. */
-  opts: { reencodeAudio?: boolean; fills?: number[]; seen?: Seen } = {},
+  /**
+   * For video-early-check.ts: `fills` and `seen` receive the units to blank and what ffprobe read,
+   * and `dryScrub` leaves the file as it is (the check only looks; a refusal puts our bytes back).
+   */
+  opts: { reencodeAudio?: boolean; fills?: number[]; seen?: Seen; dryScrub?: boolean } = {},
 ): Promise<RemuxPlan> {
   const muxer = MUXER[sniffed.ext];
   if (!muxer) throw new CleaningFailed({ type: sniffed.ext }, 'not a video type');
@@ -118,7 +121,7 @@ export async function planRemux(
   // SEI blanked in place (video-sei-scrub.ts) needs no filter: a remux then costs a fifth of the time.
   const scrubbable = scrubbableStreams(keptStreams(p));
   const scrubbed = listed && scrubbable.length > 0
-    ? await scrubSeiInPlace(input, scrubbable, { streams: p.streams, packets: listed.packets, records }, undefined, opts.fills) : undefined;
+    ? await scrubSeiInPlace(input, scrubbable, { streams: p.streams, packets: listed.packets, records }, undefined, opts.fills, opts.dryScrub) : undefined;
   const plan = decidePlan(input, sniffed, { probe: p, records, packets: listed?.packets, scrubbed }, opts);
   return { ...plan, limits: limitsFor(input, plan.reencode) };
 }

@@ -62,6 +62,8 @@ export async function scrubSeiInPlace(
   path: string, streams: Array<{ index: number; codec: Codec }>, listing?: Listing, limits?: ToolLimits,
   /** Given, it receives every unit blanked, as flat (offset, length, codec) triples (FILL_CODECS). */
   fillsOut?: number[],
+  /** Find the units but write nothing (video-early-check.ts only looks). */
+  dryRun = false,
 ): Promise<number | undefined> {
   if (streams.length === 0) return 0;
   let l = listing;
@@ -100,7 +102,7 @@ export async function scrubSeiInPlace(
   }
   packets.sort((a, b) => a[0] - b[0]);
 
-  const fd = openSync(path, 'r+');
+  const fd = openSync(path, dryRun ? 'r' : 'r+');
   try {
     // Each sample must lie inside a top-level mdat, apart from the others: then our writes touch
     // no box the demuxer parses and no other sample's length fields.
@@ -134,6 +136,7 @@ export async function scrubSeiInPlace(
     }
     if (tooManySei(fills.length / 3, packets.length)) return undefined;
     fillsOut?.push(...fills);
+    if (dryRun) return fills.length / 3;
 
     // The whole walk succeeded: now, and only now, write. One write per unit, in file order.
     for (let i = 0; i < fills.length; i += 3) {

@@ -85,7 +85,9 @@ test('the check keeps an early remux only when its blanking is the ordinary scru
   // An SEI we did not blank: the ordinary scrub still finds one.
   const missed = fresh();
   restoreUnit(missed, src, r.fills[0]!, r.fills[1]!);
+  const withSei = readFileSync(missed);
   assert.deepEqual(pick(await checkEarly({ ...r, fills: r.fills.slice(3) }, missed, MP4)), [false, 'missed']);
+  assert.ok(readFileSync(missed).equals(withSei), 'the check only looks: the ordinary cleaning then finds and counts that SEI itself');
   // A blanked stretch that is not a unit of any frame (our reading of the tables gone wrong).
   assert.deepEqual(pick(await checkEarly({ ...r, fills: [...r.fills, r.fills[0]! + 1, 8, 0] }, fresh(), MP4)), [false, 'fills']);
   assert.deepEqual(pick(await checkEarly({ ...r, plan: { ...r.plan, args: r.plan.args.filter((a) => a !== '-xerror') } }, fresh(), MP4)), [false, 'plan']);
