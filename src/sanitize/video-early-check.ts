@@ -21,7 +21,7 @@ import type { Sniffed } from './types.ts';
 import type { EarlyResult } from './video-early.ts';
 import { followArgs } from './video-early-plan.ts';
 import { planRemux, scrubbableStreams, keptStreams, type RemuxPlan, type Seen } from './video-plan.ts';
-import { FILL_CODECS, nalLengthSize, tooManySei, walkSample } from './video-sei-scrub.ts';
+import { FILL_CODECS, lengthSizes, tooManySei, walkSample } from './video-sei-scrub.ts';
 
 const FREE = new Set(['free', 'skip', 'wide']);
 
@@ -98,12 +98,8 @@ function blankedWholeUnits(input: string, ours: number[], seen: Seen): boolean {
   if (ours.length === 0) return true;
   const { packets, streams, records } = seen;
   if (!packets || !streams || !records?.sure) return false;
-  const sizes = new Map<number, { L: number; codec: (typeof FILL_CODECS)[number] }>();
-  for (const { index, codec } of scrubbableStreams(keptStreams({ streams }))) {
-    const L = nalLengthSize(streams.find((s) => s.index === index), records.byIndex.get(index), codec);
-    if (L === undefined) return false;
-    sizes.set(index, { L, codec });
-  }
+  const sizes = lengthSizes(scrubbableStreams(keptStreams({ streams })), streams, records);
+  if (!sizes) return false;
   const frames: Array<[number, number, number]> = [];
   for (const e of packets) {
     const { stream_index: i, pos, size } = e as { stream_index?: unknown; pos?: unknown; size?: unknown };

@@ -9,7 +9,7 @@ import { sniff } from './index.ts';
 import type { Sniffed } from './types.ts';
 import { decidePlan, keptStreams, scrubbableStreams, type RemuxPlan } from './video-plan.ts';
 import { probe } from './video-probe.ts';
-import { FILL_CODECS, configRecords, nalLengthSize } from './video-sei-scrub.ts';
+import { FILL_CODECS, configRecords, lengthSizes } from './video-sei-scrub.ts';
 import { STREAMED } from './video-stream.ts';
 
 const MIB = 1024 * 1024;
@@ -57,14 +57,12 @@ export async function planEarly(path: string, moovBody: Buffer, mdat: { dataAt: 
   if (tracks.length > MAX_TRACKS || p.streams.length !== tracks.length || p.streams.some((s, i) => s.index !== i)) return undefined;
   // Every track's samples, not only those we walk, must lie in the mdat apart from each other:
   // samples that overlap let a small file ask for a huge output (review, session 7).
-  const scrubbable = new Map(scrubbableStreams(keptStreams(p)).map((s) => [s.index, s.codec]));
-  const walk: Array<{ L: number; codec: number } | undefined> = [];
-  for (const [index] of tracks.entries()) {
-    const codec = scrubbable.get(index);
-    const L = codec === undefined ? 0 : nalLengthSize(p.streams[index], records?.byIndex.get(index), codec);
-    if (L === undefined) return undefined;
-    walk.push(codec === undefined ? undefined : { L, codec: FILL_CODECS.indexOf(codec) });
-  }
+  const scrubbable = lengthSizes(scrubbableStreams(keptStreams(p)), p.streams, records);
+  if (!scrubbable) return undefined;
+  const walk = tracks.map((_, index) => {
+    const s = scrubbable.get(index);
+    return s && { L: s.L, codec: FILL_CODECS.indexOf(s.codec) };
+  });
   const samples = mergeInFileOrder(tracks, walk, mdat.dataAt, mdat.end);
   if (!samples) return undefined;
 

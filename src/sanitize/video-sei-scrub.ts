@@ -83,11 +83,9 @@ export async function scrubSeiInPlace(
   const records = l.records ?? await configRecords(path, 'mov', limits ?? { ...limitsFor(path, false), fileBytes: 0 });
   // Any complaint means ffprobe may have read the file differently from the listing.
   if (records === undefined || !records.sure) return undefined;
-  for (const { index, codec } of streams) {
-    const size = nalLengthSize(l.streams.find((x) => x.index === index), records.byIndex.get(index), codec);
-    if (size === undefined) return undefined;
-    lengthSize.set(index, { codec, size });
-  }
+  const sizes = lengthSizes(streams, l.streams, records);
+  if (!sizes) return undefined;
+  for (const [index, { codec, L: size }] of sizes) lengthSize.set(index, { codec, size });
 
   // Packets as [pos, size, stream index]; anything but a plain entry (pos N/A, side data such as
   // new extradata that may change the length size mid-stream) leaves us unsure.
@@ -151,15 +149,31 @@ export async function scrubSeiInPlace(
 
 /**
  * The NAL length size of a stream, as ffmpeg's decoder reads it from its record; undefined when
- * there is no record we can be sure of. Shared with the streamed blanker (video-early.ts).
+ * there is no record we can be sure of (lengthSizes, below, is what the others call).
  */
-export function nalLengthSize(s: ProbedStream | undefined, record: { codec: string; bytes: Buffer } | undefined, codec: Codec): number | undefined {
+function nalLengthSize(s: ProbedStream | undefined, record: { codec: string; bytes: Buffer } | undefined, codec: Codec): number | undefined {
   if (s?.codec_name !== codec || record === undefined || record.codec !== codec || record.bytes.length === 0) return undefined;
   if (codec === 'hevc') return hvccLengthSize(record.bytes);
   // The H.264 decoder sets these only from an avcC it read whole (configurationVersion 1, at
   // least 7 bytes, its SPS and PPS): is_avc, then the length size from byte 4. Annex B has none.
   return s.is_avc === 'true' && /^[124]$/.test(s.nal_length_size ?? '') && plainAvcc(record.bytes)
     && (record.bytes[4]! & 3) + 1 === Number(s.nal_length_size) ? Number(s.nal_length_size) : undefined;
+}
+
+/**
+ * The NAL length size of each stream in `wanted`, by index; undefined when any has none we can be
+ * sure of. Shared by the scrub, the early remux's plan and its check, so all three read alike.
+ */
+export function lengthSizes(
+  wanted: Array<{ index: number; codec: Codec }>, streams: ProbedStream[], records: ConfigRecords | undefined,
+): Map<number, { codec: Codec; L: number }> | undefined {
+  const out = new Map<number, { codec: Codec; L: number }>();
+  for (const { index, codec } of wanted) {
+    const L = nalLengthSize(streams.find((s) => s.index === index), records?.byIndex.get(index), codec);
+    if (L === undefined) return undefined;
+    out.set(index, { codec, L });
+  }
+  return out;
 }
 
 /** Every stream's codec configuration record (ffmpeg's extradata; empty when it has none), by index. */
