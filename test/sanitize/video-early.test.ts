@@ -111,13 +111,7 @@ test('a moov-last file, or one cut before its data, is not remuxed early: nothin
   for (const [i, bytes] of [readFileSync(whole), ...cuts].entries()) {
     const src = w.file(`pass-${i}.mp4`);
     writeFileSync(src, bytes);
-    const dest = w.file(`pass-${i}-up.mp4`);
-    const early = notStarting(dest);
-    await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
-    early.end();
-    assert.equal(await early.result, undefined);
-    assert.equal(early.prepared, false, `case ${i}: nothing started`);
-    assert.ok(readFileSync(dest).equals(bytes), `case ${i}: scratch holds the upload as sent`);
+    await passesUntouched(src, w.file(`pass-${i}-up.mp4`), `case ${i}`);
   }
 });
 
@@ -225,33 +219,25 @@ test('a fast-start file with more tracks than a phone writes (17) is not remuxed
   ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=8000', '-t', '1',
     '-map', '0:v', ...Array.from({ length: 16 }, () => ['-map', '1:a']).flat(), '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac',
     '-movflags', '+faststart', src);
-  const dest = w.file('tracks-17-up.mp4');
-  const early = notStarting(dest);
-  await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
-  early.end();
-  assert.equal(await early.result, undefined);
-  assert.equal(early.prepared, false, 'nothing started');
-  assert.ok(readFileSync(dest).equals(readFileSync(src)));
+  await passesUntouched(src, w.file('tracks-17-up.mp4'));
 });
 
-/** An early remux that records whether it got as far as preparing a seal (and lets one run if so). */
-function notStarting(dest: string): EarlyRemux & { prepared: boolean } {
-  const flags = { prepared: false };
+/** Uploads `src` through an early remux into `dest`: nothing may start, and every byte passes as it came. */
+async function passesUntouched(src: string, dest: string, label = ''): Promise<void> {
+  let prepared = false;
   const early = new EarlyRemux(dest, 64 * 1024 * 1024, {
-    prepare: async () => { flags.prepared = true; },
+    prepare: async () => { prepared = true; },
     start: (c) => { c.stream.resume(); },
   });
-  return Object.defineProperty(early, 'prepared', { get: () => flags.prepared }) as EarlyRemux & { prepared: boolean };
+  await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
+  early.end();
+  assert.equal(await early.result, undefined, label);
+  assert.equal(prepared, false, `${label}: nothing started`);
+  assert.ok(readFileSync(dest).equals(readFileSync(src)), `${label}: scratch holds the upload as sent`);
 }
 
 test('a fast-start video that needs re-encoding (MJPEG) is not remuxed early: a re-encode waits for the whole file and its limits', async () => {
   const src = w.file('mjpeg.mov');
   ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '1', '-c:v', 'mjpeg', '-movflags', '+faststart', src);
-  const dest = w.file('mjpeg-up.mov');
-  const early = notStarting(dest);
-  await pipeline(createReadStream(src), early.stream, createWriteStream(dest));
-  early.end();
-  assert.equal(await early.result, undefined);
-  assert.equal(early.prepared, false, 'nothing started');
-  assert.ok(readFileSync(dest).equals(readFileSync(src)));
+  await passesUntouched(src, w.file('mjpeg-up.mov'));
 });
