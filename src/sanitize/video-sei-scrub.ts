@@ -74,7 +74,6 @@ export async function scrubSeiInPlace(
   }
   if (l.packets === undefined) return undefined;
 
-  const lengthSize = new Map<number, { codec: Codec; size: number }>();
   // Each configuration record as ffmpeg reads it, in a second ffprobe run: ffmpeg may take it from a
   // box other than the file's own top-level moov (a glbl, a moov hidden in a udta), a walk with the
   // wrong length size could pass over an SEI (test/sanitize/video-hvcc-length.test.ts), and with no
@@ -83,9 +82,8 @@ export async function scrubSeiInPlace(
   const records = l.records ?? await configRecords(path, 'mov', limits ?? { ...limitsFor(path, false), fileBytes: 0 });
   // Any complaint means ffprobe may have read the file differently from the listing.
   if (records === undefined || !records.sure) return undefined;
-  const sizes = lengthSizes(streams, l.streams, records);
-  if (!sizes) return undefined;
-  for (const [index, { codec, L: size }] of sizes) lengthSize.set(index, { codec, size });
+  const lengthSize = lengthSizes(streams, l.streams, records);
+  if (!lengthSize) return undefined;
 
   // Packets as [pos, size, stream index]; anything but a plain entry (pos N/A, side data such as
   // new extradata that may change the length size mid-stream) leaves us unsure.
@@ -126,7 +124,7 @@ export async function scrubSeiInPlace(
     let nals = 0;
     const maxNals = Math.max(65_536, packets.length * NALS_PER_PACKET);
     for (const [pos, size, index] of packets) {
-      const { codec, size: L } = lengthSize.get(index)!;
+      const { codec, L } = lengthSize.get(index)!;
       const before = nals;
       const n = walkSample(peek, pos, size, L, codec, fills);
       if (n === undefined || (nals += n) > maxNals) return undefined;
