@@ -8,6 +8,7 @@ import { ffmpeg, run, workdir } from './media-fixtures.ts';
 import { sampleRanges } from '../../src/sanitize/iso-sample-table.ts';
 import { EarlyRemux, type EarlyResult } from '../../src/sanitize/video-early.ts';
 import { checkEarly } from '../../src/sanitize/video-early-check.ts';
+import { manySeiMp4 } from '../support/mp4-sei.ts';
 import { cleanVideo } from '../../src/sanitize/video.ts';
 
 // The streamed remux's own reading of a file (video-early.ts) is trusted only as far as the check
@@ -126,32 +127,8 @@ function restoreUnit(path: string, original: string, at: number, len: number): v
   writeFileSync(path, b);
 }
 
-/** An H.264 fast-start MP4 whose frames each carry `n` user-data SEI units (one marker each) before their slices. */
-function manySei(name: string, n: number): string {
-  const annexB = w.file(`${name}.h264`);
-  ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', annexB);
-  const payload = Buffer.concat([Buffer.alloc(16, 7), Buffer.from('SEI-MARKER-QX9', 'latin1')]);
-  const sei = Buffer.concat([Buffer.from([0, 0, 0, 1, 6, 5, payload.length]), payload, Buffer.from([0x80])]);
-  const data = readFileSync(annexB);
-  const parts: Buffer[] = [];
-  let last = 0;
-  for (let i = data.indexOf(START); i >= 0; i = data.indexOf(START, i + 3)) {
-    const type = data[i + 3]! & 0x1f;
-    if (type === 1 || type === 5) {
-      parts.push(data.subarray(last, i), ...Array<Buffer>(n).fill(sei));
-      last = i;
-    }
-  }
-  parts.push(data.subarray(last));
-  writeFileSync(annexB, Buffer.concat(parts));
-  const out = w.file(`${name}.mp4`);
-  ffmpeg('-f', 'h264', '-r', '25', '-i', annexB, '-c', 'copy', '-movflags', '+faststart', out);
-  return out;
-}
-const START = Buffer.from([0, 0, 1]);
-
 test('more SEI units than the ordinary scrub trusts itself with: the early remux is not kept (the filter cleans them)', async () => {
-  const src = manySei('many-sei', 50); // 100 frames × 50: past max(4096, 4 per frame)
+  const src = manySeiMp4(w.file('many-sei'), 50); // 100 frames × 50: past max(4096, 4 per frame)
   const dest = w.file('many-sei-up.mp4');
   const { r } = await streamedRemux(src, dest);
   assert.ok(r.fills.length / 3 > 4096);
@@ -159,7 +136,7 @@ test('more SEI units than the ordinary scrub trusts itself with: the early remux
 });
 
 test('a frame whose units do not tile it: the early remux gives up, and restore() leaves scratch exactly as uploaded', async () => {
-  const good = manySei('bad-frame', 2);
+  const good = manySeiMp4(w.file('bad-frame'), 2);
   const bytes = readFileSync(good);
   // Frame 10's last unit claims 1000 bytes more than the frame holds; its SEI units come before it.
   const listing = JSON.parse(run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pos,size', '-of', 'json', good]).toString()) as
