@@ -14,7 +14,7 @@
  * plan finds no SEI left to blank, every unit we blanked is a unit in ffprobe's own reading, the
  * arguments are the ordinary ones, and the file is one moov before one final mdat. Any difference,
  * any doubt here (a moov after the data, a table we cannot read, a second moov, a frame held back
- * past MAX_HOLD), and the output is dropped, the bytes we overwrote are put back (restore()), and
+ * past its hold limit), and the output is dropped, the bytes we overwrote are put back (restore()), and
  * the file is cleaned from scratch as before. ffmpeg never reads a byte before we have blanked it:
  * bytes reach scratch only through here, and a frame only once it is walked.
  * Limits: ffmpeg reads the upload while it arrives, so a crafted file reaches ffmpeg (under the
@@ -35,10 +35,18 @@ import { remuxStream } from './video-stream.ts';
 const MIB = 1024 * 1024;
 /** As video-hvcc.ts: real moovs are a few MiB at most. */
 const MAX_MOOV = 16 * MIB;
-/** The most we hold back while a frame arrives whole (a 4K HEVC keyframe is a few MiB); per upload, in the intake's memory. */
-const MAX_HOLD = 16 * MIB;
-/** The most bytes we keep to put back if our blanking is not kept (SEI units are small). */
-const MAX_UNDO = 16 * MIB;
+/**
+ * The memory one upload may pin while it is remuxed early. Only tests pass others (the constructor's
+ * `limits`): a file with a frame, or SEI, past 16 MiB is slow and heavy to build on every run, and
+ * giving up at these limits must still put every byte down in order.
+ */
+export interface EarlyLimits {
+  /** The most we hold back while a frame arrives whole (a 4K HEVC keyframe is a few MiB); per upload, in the intake's memory. */
+  maxHold: number;
+  /** The most bytes we keep to put back if our blanking is not kept (SEI units are small). */
+  maxUndo: number;
+}
+const LIMITS: EarlyLimits = { maxHold: 16 * MIB, maxUndo: 16 * MIB };
 /** Boxes a phone writes before its media data; anything else there and we do not stream. */
 const BEFORE_MDAT = new Set(['ftyp', 'free', 'skip', 'wide']);
 
@@ -108,7 +116,12 @@ export class EarlyRemux {
   readonly stream: Transform;
 
   /** `path`: the scratch file the upload is written to; `maxBytes`: the most it may hold (as declared). */
-  constructor(private readonly path: string, private readonly maxBytes: number, private readonly sink: EarlySink) {
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes: number,
+    private readonly sink: EarlySink,
+    private readonly limits: EarlyLimits = LIMITS,
+  ) {
     this.result = new Promise((resolve) => { this.settle = resolve; });
     this.stream = new Transform({
       transform: (chunk: Buffer, _enc, cb) => this.take(chunk, cb),
@@ -297,12 +310,12 @@ export class EarlyRemux {
           this.undo.push({ at, bytes: Buffer.from(peek(at, len)) });
           this.undoBytes += len;
         }
-        if (this.undoBytes > MAX_UNDO) return this.pumpOff();
+        if (this.undoBytes > this.limits.maxUndo) return this.pumpOff();
         this.fills.push(...found);
         this.sample++;
       }
       const upTo = this.sample * 4 < q.length ? Math.min(w.end, q[this.sample * 4]!) : w.end;
-      if (w.end - upTo > MAX_HOLD) return this.pumpOff();
+      if (w.end - upTo > this.limits.maxHold) return this.pumpOff();
       return this.release(upTo);
     }
     if (this.phase === 'off' || this.phase === 'done') this.release(w.end);
