@@ -43,7 +43,7 @@ test('a seal that fails before it reads ffmpeg\'s output stops the early remux: 
   await pipeline(createReadStream(src, { highWaterMark: 64 * 1024 }), tap.stream, createWriteStream(dest));
   tap.end();
   assert.equal(earlyCounts.started, started + 1, 'the remux had started');
-  const adopted = await Promise.race([early.adopt({ rawPath: dest, bytes: 0, clientName: 'v.mp4' }, { ext: 'mp4', mime: 'video/mp4' }), sleep(20_000, 'hang')]);
+  const adopted = await Promise.race([early.adopt({ rawPath: dest, bytes: 0, clientName: 'v.mp4' }, { ext: 'mp4', mime: 'video/mp4' }), sleep(20_000, 'hang', { ref: false })]);
   assert.equal(adopted, undefined, 'not kept, and no hang');
   assert.equal(aborted, 1, 'the draft is dropped');
   for (let i = 0; i < 50 && spawnSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).status !== 1; i++) await sleep(100);
