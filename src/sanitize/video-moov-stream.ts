@@ -16,10 +16,41 @@ const MAX_MOOV = 16 * 1024 * 1024;
 /** Boxes ffmpeg may write before moov. */
 const BEFORE_MOOV = new Set(['ftyp', 'free', 'wide']);
 
-/** `counter.removed` counts SEI units taken out, `counter.shrunk` the bytes the moov lost. */
-export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: { removed: number; shrunk: number }): AsyncGenerator<Buffer> {
+export interface MoovCounter {
+  /** SEI units taken out of the hvcC. */
+  removed: number;
+  /** Bytes the moov lost. */
+  shrunk: number;
+}
+
+/**
+ * The start of ffmpeg's output, `head`, once it holds the whole moov: `out` is what to pass on in its
+ * place (the boxes before moov, then the rebuilt moov) and `rest` the bytes after the moov that came
+ * with it. Undefined while more is needed; throws on any other layout.
+ */
+export function takeCleanHead(head: Buffer, counter: MoovCounter): { out: Buffer[]; rest: Buffer } | undefined {
+  let at = 0; // start of the next top-level box
+  while (head.length >= at + 8) {
+    const size = head.readUInt32BE(at);
+    const type = head.toString('latin1', at + 4, at + 8);
+    if (size < 8) throw new HvccLayoutError('unexpected top-level box size');
+    if (type === 'moov') {
+      if (size > MAX_MOOV) throw new HvccLayoutError('moov too large');
+      if (head.length < at + size) break;
+      const moov = rebuildMoov(Buffer.from(head.subarray(at, at + size)), counter);
+      counter.shrunk += size - moov.length;
+      return { out: [head.subarray(0, at), moov], rest: head.subarray(at + size) };
+    }
+    if (!BEFORE_MOOV.has(type) || size > 4096) throw new HvccLayoutError(`${type} before moov`);
+    if (head.length < at + size) break;
+    at += size;
+  }
+  if (head.length > MAX_MOOV + 8192) throw new HvccLayoutError('no moov at the start');
+  return undefined;
+}
+
+export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: MoovCounter): AsyncGenerator<Buffer> {
   let head = Buffer.alloc(0);
-  let at = 0; // start of the next top-level box within head
   let done = false;
   for await (const chunk of source) {
     if (done) {
@@ -27,27 +58,12 @@ export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: { r
       continue;
     }
     head = Buffer.concat([head, chunk]);
-    while (!done && head.length >= at + 8) {
-      const size = head.readUInt32BE(at);
-      const type = head.toString('latin1', at + 4, at + 8);
-      if (size < 8) throw new HvccLayoutError('unexpected top-level box size');
-      if (type === 'moov') {
-        if (size > MAX_MOOV) throw new HvccLayoutError('moov too large');
-        if (head.length < at + size) break;
-        const moov = rebuildMoov(Buffer.from(head.subarray(at, at + size)), counter);
-        counter.shrunk += size - moov.length;
-        yield head.subarray(0, at);
-        yield moov;
-        yield head.subarray(at + size);
-        done = true;
-      } else if (BEFORE_MOOV.has(type) && size <= 4096) {
-        if (head.length < at + size) break;
-        at += size;
-      } else {
-        throw new HvccLayoutError(`${type} before moov`);
-      }
+    const taken = takeCleanHead(head, counter);
+    if (taken) {
+      yield* taken.out;
+      yield taken.rest;
+      done = true;
     }
-    if (!done && head.length > MAX_MOOV + 8192) throw new HvccLayoutError('no moov at the start');
   }
   if (!done) throw new HvccLayoutError('no moov');
 }
