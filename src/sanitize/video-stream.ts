@@ -2,9 +2,9 @@
  * MP4, M4V and MOV cleaned as a stream: ffmpeg remuxes (video-plan.ts chooses what it keeps) into a
  * pipe that the sealer reads, so remuxing and sealing run at once on two cores, the cleaned video is
  * never written to scratch, and a slow vault slows ffmpeg down (the pipe fills) instead of filling RAM.
- * The pipe goes from ffmpeg to gpg directly, without a hop through our event loop, except for HEVC:
- * its output passes through us so that the hvcC ffmpeg wrote is cleaned on its way
- * (video-moov-stream.ts). Cleaning the tipster's own moov instead, before the remux, was faster but
+ * The pipe goes from ffmpeg to gpg directly, without a hop through our event loop. For HEVC, only
+ * the head of the output passes through us, so that the hvcC ffmpeg wrote is cleaned on its way;
+ * a `cat` joins it to the rest (video-moov-splice.ts). Cleaning the tipster's own moov instead, before the remux, was faster but
  * not safe: ffmpeg may take its HEVC configuration from a box we did not clean (a moov nested in
  * another box that ffmpeg reads first, a compressed moov, a Dolby Vision entry, a glbl box), and the
  * x265 signature reached the output that way (review, session 5). The moov ffmpeg writes is its own
@@ -15,12 +15,11 @@
  * cut at keyframes or at FRAGMENT_BYTES, whichever comes first, which bounds ffmpeg's own buffer on a
  * video with rare keyframes. Threat and defence are video.ts's.
  */
-import { Readable } from 'node:stream';
 import { CleaningFailed } from '../errors.ts';
 import { streamTool } from './subprocess.ts';
 import type { CleanedStream, Sniffed } from './types.ts';
 import { planRemux, type RemuxPlan } from './video-plan.ts';
-import { withCleanMoov } from './video-moov-stream.ts';
+import { SpliceFailed, spliceCleanMoov } from './video-moov-splice.ts';
 
 /** Sniffed types this cleaner streams; 3GP, WebM, MKV and AVI go through scratch (video.ts). */
 export const STREAMED = new Set(['mp4', 'm4v', 'mov']);
@@ -60,18 +59,9 @@ export function remuxStream(plan: RemuxPlan, type: string): CleanedStream {
     '-fs', String(maxBytes), '-f', muxer.format, 'pipe:1',
   ], plan.limits);
   const sei = { removed: 0, shrunk: 0 };
-  let moovError: unknown;
-  async function* throughMoov(): AsyncGenerator<Buffer> {
-    try {
-      yield* withCleanMoov(tool.stdout, sei);
-    } catch (e) {
-      moovError = e;
-      tool.kill();
-      throw failed('the remuxed video had an unexpected layout');
-    }
-  }
+  const spliced = rewriteMoov ? spliceCleanMoov(tool.stdout, sei) : undefined;
   const cleaned: CleanedStream = {
-    stream: rewriteMoov ? Readable.from(throughMoov(), { objectMode: false }) : tool.stdout,
+    stream: spliced?.stream ?? tool.stdout,
     done: Promise.resolve(),
     kind: 'video',
     ext: muxer.ext,
@@ -79,12 +69,16 @@ export function remuxStream(plan: RemuxPlan, type: string): CleanedStream {
     bytes: 0,
     abort() {
       tool.kill();
+      spliced?.kill();
       cleaned.stream.destroy();
     },
   };
-  cleaned.done = tool.exited.then((r) => {
+  const joined = spliced?.done.then(() => undefined, (e: unknown) => e);
+  if (spliced) void spliced.done.catch(() => tool.kill());
+  cleaned.done = Promise.all([tool.exited, joined]).then(([r, joinError]) => {
     if (r.code !== 0) throw failed('ffmpeg could not remux the video');
-    if (moovError !== undefined) throw failed('the remuxed video had an unexpected layout');
+    if (joinError instanceof SpliceFailed && joinError.layout) throw failed('the remuxed video had an unexpected layout');
+    if (joinError !== undefined) throw failed('the remuxed video could not be passed on');
     const written = totalSize(r.progress);
     if (written === undefined || written === 0) throw failed('ffmpeg wrote nothing');
     if (written >= maxBytes) throw failed('the remuxed video is larger than allowed');
