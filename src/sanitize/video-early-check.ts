@@ -17,6 +17,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { topLevelBoxes } from './iso-boxes.ts';
+import { packetSpan } from './video-packets.ts';
 import type { Sniffed } from './types.ts';
 import type { EarlyResult } from './video-early.ts';
 import { followArgs } from './video-early-plan.ts';
@@ -80,9 +81,9 @@ function apartInsideMdat(packets: unknown[] | undefined, layout: EarlyResult['la
   if (packets === undefined) return false;
   const spans: Array<[number, number]> = [];
   for (const e of packets) {
-    const { pos, size } = (e ?? {}) as { pos?: unknown; size?: unknown };
-    if (typeof pos !== 'string' || typeof size !== 'string' || !/^\d+$/.test(pos) || !/^\d+$/.test(size)) return false;
-    spans.push([Number(pos), Number(size)]);
+    const span = packetSpan(e);
+    if (!span) return false;
+    spans.push(span);
   }
   spans.sort((a, b) => a[0] - b[0]);
   let prevEnd = layout.dataAt;
@@ -102,8 +103,12 @@ function blankedWholeUnits(input: string, ours: number[], seen: Seen): boolean {
   if (!sizes) return false;
   const frames: Array<[number, number, number]> = [];
   for (const e of packets) {
-    const { stream_index: i, pos, size } = e as { stream_index?: unknown; pos?: unknown; size?: unknown };
-    if (typeof i === 'number' && sizes.has(i) && typeof pos === 'string' && typeof size === 'string') frames.push([Number(pos), Number(size), i]);
+    const { stream_index: i } = e as { stream_index?: unknown };
+    if (typeof i !== 'number' || !sizes.has(i)) continue;
+    // apartInsideMdat refused any listing with a packet we cannot place, so this never refuses.
+    const span = packetSpan(e);
+    if (!span) return false;
+    frames.push([...span, i]);
   }
   frames.sort((a, b) => a[0] - b[0]);
   const fd = openSync(input, 'r');

@@ -22,6 +22,7 @@ import { runTool } from './subprocess.ts';
 import type { ToolLimits } from './subprocess.ts';
 import { inputArgs, limitsFor, listPackets } from './video-probe.ts';
 import { topLevelBoxes } from './iso-boxes.ts';
+import { packetSpan } from './video-packets.ts';
 import type { ProbedStream } from './video-probe.ts';
 
 export type Codec = 'h264' | 'hevc';
@@ -90,11 +91,12 @@ export async function scrubSeiInPlace(
   const packets: Array<[number, number, number]> = [];
   for (const e of l.packets) {
     if (typeof e !== 'object' || e === null) return undefined;
-    const { stream_index: index, size, pos } = e as Record<string, unknown>;
+    const { stream_index: index } = e as Record<string, unknown>;
     if (typeof index !== 'number') return undefined;
     if (!lengthSize.has(index)) continue;
-    if (Object.keys(e).length !== 3 || typeof size !== 'string' || typeof pos !== 'string' || !/^\d+$/.test(size) || !/^\d+$/.test(pos)) return undefined;
-    packets.push([Number(pos), Number(size), index]);
+    const span = Object.keys(e).length === 3 ? packetSpan(e) : undefined;
+    if (!span) return undefined;
+    packets.push([...span, index]);
   }
   packets.sort((a, b) => a[0] - b[0]);
 
