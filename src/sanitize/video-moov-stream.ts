@@ -26,9 +26,10 @@ export interface MoovCounter {
 /**
  * The start of ffmpeg's output, `head`, once it holds the whole moov: `out` is what to pass on in its
  * place (the boxes before moov, then the rebuilt moov) and `rest` the bytes after the moov that came
- * with it. Undefined while more is needed; throws on any other layout.
+ * with it. While more is needed, `need`: the length `head` must reach before it is worth calling again
+ * (so a 16 MiB moov read 64 KiB at a time is joined once, not 256 times). Throws on any other layout.
  */
-export function takeCleanHead(head: Buffer, counter: MoovCounter): { out: Buffer[]; rest: Buffer } | undefined {
+export function takeCleanHead(head: Buffer, counter: MoovCounter): { out: Buffer[]; rest: Buffer } | { need: number } {
   let at = 0; // start of the next top-level box
   while (head.length >= at + 8) {
     const size = head.readUInt32BE(at);
@@ -36,29 +37,59 @@ export function takeCleanHead(head: Buffer, counter: MoovCounter): { out: Buffer
     if (size < 8) throw new HvccLayoutError('unexpected top-level box size');
     if (type === 'moov') {
       if (size > MAX_MOOV) throw new HvccLayoutError('moov too large');
-      if (head.length < at + size) break;
+      if (head.length < at + size) return { need: at + size };
       const moov = rebuildMoov(Buffer.from(head.subarray(at, at + size)), counter);
       counter.shrunk += size - moov.length;
       return { out: [head.subarray(0, at), moov], rest: head.subarray(at + size) };
     }
     if (!BEFORE_MOOV.has(type) || size > 4096) throw new HvccLayoutError(`${type} before moov`);
-    if (head.length < at + size) break;
+    if (head.length < at + size) return { need: at + size };
     at += size;
   }
-  if (head.length > MAX_MOOV + 8192) throw new HvccLayoutError('no moov at the start');
-  return undefined;
+  if (at + 8 > MAX_MOOV + 8192) throw new HvccLayoutError('no moov at the start');
+  return { need: at + 8 };
+}
+
+/** Chunks gathered until `takeCleanHead` can decide, joined only when they reach what it needs. */
+export class HeadGatherer {
+  private parts: Buffer[] = [];
+  private length = 0;
+  private need = 8;
+
+  constructor(private readonly counter: MoovCounter) {}
+
+  /** The cleaned head and what came after it, once the moov is whole; throws on a refused layout. */
+  add(chunk: Buffer): { out: Buffer[]; rest: Buffer } | undefined {
+    this.parts.push(chunk);
+    this.length += chunk.length;
+    if (this.length < this.need) return undefined;
+    const head = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
+    this.parts = [head];
+    const taken = takeCleanHead(head, this.counter);
+    if ('need' in taken) {
+      this.need = taken.need;
+      return undefined;
+    }
+    this.clear();
+    return taken;
+  }
+
+  /** Lets go of what was gathered (a refusal need not keep up to 16 MiB alive). */
+  clear(): void {
+    this.parts = [];
+    this.length = 0;
+  }
 }
 
 export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: MoovCounter): AsyncGenerator<Buffer> {
-  let head = Buffer.alloc(0);
+  const gather = new HeadGatherer(counter);
   let done = false;
   for await (const chunk of source) {
     if (done) {
       yield chunk;
       continue;
     }
-    head = Buffer.concat([head, chunk]);
-    const taken = takeCleanHead(head, counter);
+    const taken = gather.add(chunk);
     if (taken) {
       yield* taken.out;
       yield taken.rest;

@@ -43,3 +43,17 @@ test('a moov larger than an empty_moov/delay_moov header could be is refused wit
   head.write('moov', 4, 'latin1');
   await assert.rejects(run([box('ftyp'), head, Buffer.alloc(1024)]), /moov too large/);
 });
+
+test('small boxes before the moov without end are refused once they pass what a header could be', async () => {
+  const free = box('free', Buffer.alloc(4088));
+  const chunks = [box('ftyp'), ...Array.from({ length: 4200 }, () => free)];
+  await assert.rejects(run(chunks), /no moov at the start/);
+});
+
+test('a large moov read in 64 KiB pieces passes whole and unchanged', async () => {
+  const file = Buffer.concat([box('ftyp'), box('moov', Buffer.concat([box('mvhd', Buffer.alloc(20)), box('free', Buffer.alloc(3 * 1024 * 1024))])), box('mdat', Buffer.from('x'))]);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < file.length; at += 65536) chunks.push(file.subarray(at, at + 65536));
+  const { out } = await run(chunks);
+  assert.ok(out.equals(file));
+});
