@@ -1,83 +1,120 @@
 /**
  * ffmpeg's HEVC output with its moov cleaned (video-moov-stream.ts), without the video crossing our
- * event loop: we read only the head of the stream, up to and including the moov, and a `cat` joins
- * the cleaned head and the rest of ffmpeg's pipe into one pipe that gpg reads directly.
+ * event loop: we read only the head of the stream, up to and including the moov, and `cat`s join the
+ * cleaned head and the rest of ffmpeg's pipe into one pipe that gpg reads directly.
  *
- * Why: before this, every byte of an HEVC video passed through the intake to reach gpg, on the event
- * loop that also receives uploads and notes. It cost the loop ~1 s per GiB and left the intake 6 MiB
- * under its memory goal with twenty HEVC uploads at once (BENCHMARKS.md, rounds 8 and 9).
+ * Why: before this, every byte of an HEVC video passed through the intake on its way to gpg, on the
+ * event loop that also receives uploads and notes: a 1 GiB fast-start HEVC tip was acknowledged
+ * after ~8 s against ~5.7 s now (BENCHMARKS.md, round 10).
  *
- * How: `sh -c 'cat <&3 && exec cat'` gets ffmpeg's pipe as its stdin and a pipe from us as fd 3. The
- * first cat copies fd 3 (the cleaned head, and whatever of ffmpeg's output we read past the moov)
- * until we close it; only then does the second cat read ffmpeg's pipe, from where we stopped. We
- * stop by draining what Node has buffered and closing our end in the same tick, so no byte is read
- * twice or skipped: both processes share one pipe, and only one of them ever reads it at a time.
- * Threat: a layout other than the one we clean is refused (takeCleanHead), and then nothing after
- * the refusal is passed on: the joiner is killed and the caller's `done` rejects, so the sealed
- * draft is thrown away.
+ * How: the joiner, `sh -c 'cat <&3 && exec cat <&4'`, starts with ffmpeg. Its first cat copies fd 3,
+ * which carries the cleaned head from us (and whatever of ffmpeg's output we read past the moov),
+ * until we close it; only then does its second cat copy fd 4. At the handover, a `cat` is started
+ * with ffmpeg's pipe as its stdin and fd 4's other end as its stdout, and in the same tick we close
+ * our end of ffmpeg's pipe, having drained what Node had read: no byte is read twice or skipped.
+ * ffmpeg's pipe is handed to a child only once we have stopped reading it. Handing it over sooner
+ * would make our own reads blocking (a child's stdin is set to blocking mode, and the mode belongs
+ * to the pipe, shared by both ends' holders: review, session 8).
+ * Threat: a layout other than the one we clean is refused (takeCleanHead), and then nothing is passed
+ * on: the joiner is killed before a byte reaches it, and `done` rejects, so the sealed draft is thrown
+ * away. The joiner and its cats run in a process group of their own, killed whole.
  */
-import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
-import { takeCleanHead, type MoovCounter } from './video-moov-stream.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Readable, type Writable } from 'node:stream';
+import { HeadGatherer, type MoovCounter } from './video-moov-stream.ts';
 
 export interface SplicedOutput {
-  /** The joined pipe: untouched by us, so a gpg can take it as its stdin (seal-gpg.ts). */
+  /** The joined pipe: untouched by us, so a gpg can take it as its stdin (seal-gpg.ts). Read it at once. */
   stream: Readable;
-  /** Settles once the joiner has exited: rejects if the head was refused or the copy failed. */
+  /** Settles once the joiner and the rest's cat have exited: rejects if the head was refused or a copy failed. */
   done: Promise<void>;
   kill(): void;
 }
 
-/** The output must not be kept: its layout was refused (`layout`), or the copy failed or was stopped. */
+/** The output must not be kept: its layout was refused (`layout`), or a copy failed or was stopped. */
 export class SpliceFailed extends Error {
   constructor(message: string, readonly layout = false) {
     super(message);
   }
 }
 
-export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): SplicedOutput {
-  const joiner = spawn('sh', ['-c', 'cat <&3 && exec cat'], {
-    stdio: [ffmpegOut, 'pipe', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
+
+/** `child`'s exit code, or null when it could not start or was killed. */
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (code) => resolve(code));
   });
-  const headIn = joiner.stdio[3] as Writable;
-  // The first cat may be gone (killed) before we write: its pipe's error is the joiner's exit code's to report.
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): SplicedOutput {
+  const joiner = spawn('sh', ['-c', 'cat <&3 && exec cat <&4'], {
+    stdio: ['ignore', 'pipe', 'ignore', 'pipe', 'pipe'],
+    env: ENV,
+    detached: true, // its own process group: killing it must also kill the cat it is running
+  });
+  const joinerExit = exitOf(joiner);
+  // Out of file descriptors (EMFILE), Node gives a child without pipes: refused, and ffmpeg with it.
+  const [, out, , headIn, restIn] = (joiner.stdio ?? []) as Array<Readable & Writable | null>;
+  if (!out || !headIn || !restIn) {
+    killGroup(joiner);
+    ffmpegOut.destroy();
+    const failed = Promise.reject(new SpliceFailed('could not start the joiner'));
+    failed.catch(() => {});
+    return { stream: Readable.from([]), done: failed, kill() {} };
+  }
+  // A killed cat closes its pipe under our writes: the exit codes report that, not these errors.
   headIn.on('error', () => {});
+  restIn.on('error', () => {});
+  let restExit: Promise<number | null> = Promise.resolve(0);
+  let rest: ChildProcess | undefined;
+
   let refusal: SpliceFailed | undefined;
-  const kill = () => {
-    if (joiner.exitCode === null && joiner.signalCode === null) joiner.kill('SIGKILL');
-  };
+  const gather = new HeadGatherer(counter);
   const refuse = (e: SpliceFailed) => {
     if (refusal !== undefined) return;
     refusal = e;
     detach();
-    kill();
+    gather.clear();
+    killGroup(joiner);
+    if (rest) killGroup(rest);
     ffmpegOut.destroy();
     headIn.destroy();
+    restIn.destroy();
   };
 
-  let head: Buffer = Buffer.alloc(0);
   const onData = (chunk: Buffer) => {
-    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-    let taken: ReturnType<typeof takeCleanHead>;
+    let taken: ReturnType<HeadGatherer['add']>;
     try {
-      taken = takeCleanHead(head, counter);
+      taken = gather.add(chunk);
     } catch (e) {
       return refuse(new SpliceFailed(e instanceof Error ? e.message : 'refused', true));
     }
     if (!taken) return;
-    // Whatever Node has read ahead goes with the head; then our end closes before the next turn
-    // of the event loop, so the second cat is the only reader of ffmpeg's pipe from here on.
+    // Whatever Node has read ahead goes with the head, then the rest's cat takes ffmpeg's pipe and
+    // our end of it closes, before the event loop could read from it again.
     detach();
     ffmpegOut.pause();
     const ahead: Buffer[] = [];
     for (let b: Buffer | null; (b = ffmpegOut.read() as Buffer | null) !== null;) ahead.push(b);
+    rest = spawn('cat', [], { stdio: [ffmpegOut, restIn, 'ignore'], env: ENV, detached: true });
+    restExit = exitOf(rest);
     ffmpegOut.destroy();
-    head = Buffer.alloc(0);
+    restIn.destroy();
     headIn.end(Buffer.concat([...taken.out, taken.rest, ...ahead]));
   };
   const onEnd = () => refuse(new SpliceFailed('no moov', true));
-  const onError = () => refuse(new SpliceFailed('ffmpeg\'s output failed'));
+  const onError = () => refuse(new SpliceFailed("ffmpeg's output failed"));
   function detach() {
     ffmpegOut.off('data', onData);
     ffmpegOut.off('end', onEnd);
@@ -86,19 +123,13 @@ export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): Spli
   ffmpegOut.on('data', onData);
   ffmpegOut.on('end', onEnd);
   ffmpegOut.on('error', onError);
-  // spawn() paused our end, since the joiner shares it; until the moov has passed, the joiner does
-  // not read it, and we do.
-  ffmpegOut.resume();
 
-  const done = new Promise<void>((resolve, reject) => {
-    const settle = (code: number | null) => {
-      if (refusal !== undefined) reject(refusal);
-      else if (code !== 0) reject(new SpliceFailed(`the joiner exited ${code}`));
-      else resolve();
-    };
-    joiner.on('error', () => settle(null));
-    joiner.on('close', settle);
+  const done = joinerExit.then(async (code) => {
+    const restCode = await restExit;
+    if (refusal !== undefined) throw refusal;
+    if (rest === undefined) throw new SpliceFailed('the joiner ended before the moov');
+    if (code !== 0 || restCode !== 0) throw new SpliceFailed(`the copy failed (${code}, ${restCode})`);
   });
   done.catch(() => {}); // settled by the caller
-  return { stream: joiner.stdout!, done, kill: () => refuse(new SpliceFailed('stopped')) };
+  return { stream: out, done, kill: () => refuse(new SpliceFailed('stopped')) };
 }

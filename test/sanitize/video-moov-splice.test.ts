@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -35,17 +35,18 @@ async function readAll(s: Readable): Promise<Buffer> {
 
 function expected(file: Buffer): Buffer {
   const taken = takeCleanHead(file, { removed: 0, shrunk: 0 });
-  assert.ok(taken);
+  assert.ok('out' in taken);
   return Buffer.concat([...taken.out, taken.rest]);
 }
 
-const moovFile = (restBytes: number) => Buffer.concat([
-  box('ftyp', Buffer.from('isom')), box('moov', box('mvhd', Buffer.alloc(100))), box('moof'), box('mdat', randomBytes(restBytes)),
+const moovFile = (restBytes: number, moovBytes = 100) => Buffer.concat([
+  box('ftyp', Buffer.from('isom')), box('moov', Buffer.concat([box('mvhd', Buffer.alloc(100)), box('free', Buffer.alloc(moovBytes))])),
+  box('moof'), box('mdat', randomBytes(restBytes)),
 ]);
 
-for (const piece of [1000, 65536, 1 << 20]) {
-  test(`the joined pipe is the cleaned head then the rest, byte for byte, written ${piece} bytes at a time`, async (t) => {
-    const file = moovFile(24 * 1024 * 1024);
+for (const [piece, moovBytes] of [[1000, 100], [65536, 100], [1 << 20, 100], [4096, 600 * 1024]] as const) {
+  test(`the joined pipe is the cleaned head then the rest, byte for byte: ${piece}-byte writes, a ${moovBytes}-byte moov`, async (t) => {
+    const file = moovFile(24 * 1024 * 1024, moovBytes);
     const s = spliceCleanMoov(producer(t, file, piece), { removed: 0, shrunk: 0 });
     const out = await readAll(s.stream);
     await s.done;
@@ -84,4 +85,84 @@ test('a reader that goes away makes the copy fail: done rejects', async (t) => {
   const s = spliceCleanMoov(producer(t, moovFile(64 * 1024 * 1024), 65536), { removed: 0, shrunk: 0 });
   for await (const _ of s.stream) break; // the consumer (gpg, in production) is gone
   await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
+});
+
+/** Our children running `comm` (the joiner's sh), and every process in a given process group. */
+function children(comm: string): number[] {
+  return procs().filter((p) => p.ppid === process.pid && p.comm === comm).map((p) => p.pid);
+}
+/** Zombies are left out: a killed cat whose sh died first waits there for init to reap it. */
+function inGroup(pgid: number): number[] {
+  return procs().filter((p) => p.pgid === pgid && p.state !== 'Z').map((p) => p.pid);
+}
+function procs(): Array<{ pid: number; ppid: number; pgid: number; comm: string; state: string }> {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ pid: Number(d), ppid: Number(ppid), pgid: Number(pgid), comm, state: state! }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test('stopped before the moov has passed: nothing reaches the joined pipe, and no sh or cat outlives done', async (t) => {
+  const before = new Set(children('sh'));
+  // The moov's first half, then a producer that never sends the rest.
+  const file = moovFile(0, 1024 * 1024).subarray(0, 512 * 1024);
+  const dir = mkdtempSync(join(tmpdir(), 'buzon-splice-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'out'), file);
+  const child = spawn('sh', ['-c', `cat "${join(dir, 'out')}"; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => child.kill('SIGKILL'));
+  const s = spliceCleanMoov(child.stdout, { removed: 0, shrunk: 0 });
+  const joiner = children('sh').filter((p) => !before.has(p) && p !== child.pid);
+  assert.equal(joiner.length, 1);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(inGroup(joiner[0]!).length >= 2, 'the joiner and its first cat are running');
+  s.kill();
+  const out = await readAll(s.stream);
+  await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
+  assert.equal(out.length, 0);
+  assert.deepEqual(inGroup(joiner[0]!), []);
+});
+
+test('stopped while its cat copies the head to a reader that is not reading: that cat is killed too', async (t) => {
+  const before = new Set(children('sh'));
+  const s = spliceCleanMoov(producer(t, moovFile(1024 * 1024, 8 * 1024 * 1024), 1 << 20), { removed: 0, shrunk: 0 });
+  const joiner = children('sh').filter((p) => !before.has(p));
+  assert.equal(joiner.length, 1);
+  const reader = s.stream[Symbol.asyncIterator]();
+  await reader.next(); // the head is flowing; the reader now stalls, and the cat blocks writing to it
+  await new Promise((r) => setTimeout(r, 300));
+  s.kill();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(inGroup(joiner[0]!), [], 'no cat left copying after kill()');
+  while (!(await reader.next()).done);
+  await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
+});
+
+test("a pause in ffmpeg's output right after a full read does not hold the event loop", async (t) => {
+  // 64 KiB at once (one full read of Node's), then nothing until this test's event loop answers. Had
+  // ffmpeg's pipe been handed to a child already, it would be in blocking mode, and Node's next read
+  // would wait for bytes that only this loop can release (review, session 8). The producer gives up
+  // waiting after 10 s (so a regression fails rather than hangs) and then exits 3.
+  const file = moovFile(1024 * 1024, 200 * 1024);
+  const dir = mkdtempSync(join(tmpdir(), 'buzon-splice-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'out');
+  writeFileSync(path, file);
+  const script = `dd if="${path}" bs=65536 count=1 status=none; if timeout 10 head -n 1 | grep -q go; then r=0; else r=3; fi; `
+    + `dd if="${path}" bs=65536 skip=1 status=none; exit $r`;
+  const child = spawn('sh', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+  t.after(() => child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  const s = spliceCleanMoov(child.stdout, { removed: 0, shrunk: 0 });
+  setTimeout(() => child.stdin.end('go\n'), 300);
+  const out = await readAll(s.stream);
+  await s.done;
+  assert.equal(await exited, 0, 'the event loop answered while ffmpeg paused');
+  assert.ok(out.equals(expected(file)));
 });
