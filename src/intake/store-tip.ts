@@ -13,7 +13,7 @@ import { seal, sealBytes } from '../crypto/seal.ts';
 import { sealFile } from '../crypto/seal-pool.ts';
 import { sealWithGpg, sealWithGpgToFd, type GpgSealer } from '../crypto/seal-gpg.ts';
 import type { SealThread } from '../crypto/seal-thread.ts';
-import { EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
+import { CleaningFailed, EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
 import type { CleanedStream, Kind, Scratch, Sniffed } from '../sanitize/types.ts';
 import type { Vault, SealedFile, TipDraft } from '../vault/vault.ts';
@@ -21,6 +21,7 @@ import type { Received } from './receive.ts';
 import { MANIFEST_NAME, receivedDay, type Manifest, type ManifestFile } from './manifest.ts';
 import { newReceipt, newTipId } from './receipt.ts';
 import { cleanLinks } from './links-field.ts';
+import { readAtOnce } from './read-at-once.ts';
 import { Slots } from '../slots.ts';
 import type { Adopted, EarlySeal } from './early-seal.ts';
 import { STREAMED } from '../sanitize/video-stream.ts';
@@ -58,7 +59,14 @@ export function sealStream(store: TipStore, draft: TipDraft, sealedName: string,
   const { gpg } = store;
   if (gpg && draft.putFromFd) return draft.putFromFd(sealedName, (fd) => sealWithGpgToFd(gpg, cleaned.stream, name, fd));
   if (gpg) return draft.put(sealedName, sealWithGpg(gpg, cleaned.stream, name));
-  return seal(cleaned.stream, store.keyring.keys, name).then((sealedStream) => draft.put(sealedName, sealedStream));
+  // openpgp.js waits for a seal slot before it reads: the output is taken now, and counted.
+  const source = readAtOnce(cleaned.stream);
+  return seal(source.stream, store.keyring.keys, name).then(async (sealedStream) => {
+    const file = await draft.put(sealedName, sealedStream);
+    await cleaned.done;
+    if (source.bytes() !== cleaned.bytes) throw new CleaningFailed({ type: cleaned.ext }, 'the cleaned file did not all reach the seal');
+    return file;
+  });
 }
 
 export async function storeTip(store: TipStore, received: Received, scratchPaths: string[], early?: EarlySeal): Promise<StoredTip> {

@@ -1,0 +1,72 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import * as openpgp from 'openpgp';
+import { ffmpeg, workdir } from '../sanitize/media-fixtures.ts';
+import { gpgDecrypt, makeEditor } from '../support/gpg.ts';
+import { removeDirs } from '../support/cleanup.ts';
+import { sealSlots } from '../../src/crypto/seal.ts';
+import { CleaningFailed } from '../../src/errors.ts';
+import { sealStream, type TipStore } from '../../src/intake/store-tip.ts';
+import { cleanVideoStream } from '../../src/sanitize/video-stream.ts';
+import type { CleanedStream } from '../../src/sanitize/types.ts';
+import type { SealedFile, TipDraft } from '../../src/vault/vault.ts';
+
+// openpgp.js (BULK_SEALER=openpgp, or no usable gpg) reads a video only once it has a seal slot. A
+// small video's ffmpeg can finish before then, and Node empties a finished child's unread pipe: the
+// tip was committed with an empty video (review, session 8). Every slot is held here while the
+// video is remuxed, as when other tips' files are being sealed.
+
+const w = workdir();
+const editor = makeEditor('cv25519');
+after(() => { w.remove(); removeDirs(editor.home); });
+
+async function storeFor(): Promise<{ store: TipStore; draft: TipDraft; sealed: () => Buffer }> {
+  const keys = [await openpgp.readKey({ armoredKey: editor.publicKey })];
+  let out = Buffer.alloc(0);
+  const draft = {
+    async put(name: string, s: Readable): Promise<SealedFile> {
+      const parts: Buffer[] = [];
+      for await (const c of s) parts.push(c as Buffer);
+      out = Buffer.concat(parts);
+      return { name, size: out.length };
+    },
+  } as unknown as TipDraft;
+  return { store: { keyring: { keys } } as unknown as TipStore, draft, sealed: () => out };
+}
+
+async function holdingEverySlot<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const held: Array<() => void> = [];
+  for (let i = 0; i < sealSlots.size; i++) held.push(await sealSlots.acquire());
+  setTimeout(() => held.forEach((release) => release()), ms);
+  return fn();
+}
+
+for (const codec of ['libx265', 'libx264']) {
+  test(`a small ${codec} video sealed by openpgp.js after a wait for a slot arrives whole`, async () => {
+    const src = w.file(`small-${codec}.mp4`);
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=30', '-t', '2', '-c:v', codec, '-preset', 'ultrafast',
+      ...(codec === 'libx265' ? ['-tag:v', 'hvc1', '-x265-params', 'log-level=none'] : []), '-movflags', '+faststart', src);
+    const { store, draft, sealed } = await storeFor();
+    await holdingEverySlot(1500, async () => {
+      const cleaned = await cleanVideoStream(src, { ext: 'mp4', mime: 'video/mp4' });
+      await sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4');
+      assert.ok(cleaned.bytes > 10_000);
+      const file = w.file(`sealed-${codec}.pgp`);
+      writeFileSync(file, sealed());
+      assert.equal(gpgDecrypt(editor, file).length, cleaned.bytes, 'every byte of the cleaned video is in the seal');
+    });
+  });
+}
+
+test('a seal that got fewer bytes than the cleaner wrote is refused', async () => {
+  const { store, draft } = await storeFor();
+  const stream = new PassThrough();
+  stream.end(Buffer.alloc(1000));
+  const cleaned: CleanedStream = {
+    stream, done: Promise.resolve(), kind: 'video', ext: 'mp4', report: { removed: {}, warnings: [] }, bytes: 5000, abort() {},
+  };
+  await assert.rejects(sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4'),
+    (e: unknown) => e instanceof CleaningFailed && /did not all reach the seal/.test(e.reason));
+});
