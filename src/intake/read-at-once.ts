@@ -6,15 +6,16 @@
  * small video whose ffmpeg finished while every slot was busy was sealed empty, and its tip
  * committed (review, session 8). Piped into a PassThrough at once, the bytes wait in memory instead,
  * bounded by back-pressure; and the count lets the caller refuse a seal that did not get them all.
+ * A source stopped before its end (abort()) errors the PassThrough, so the seal fails rather than
+ * waits for ever (review, session 8).
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 
 export function readAtOnce(source: Readable): { stream: PassThrough; bytes(): number } {
   let bytes = 0;
   const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
   source.on('data', (b: Buffer) => { bytes += b.length; });
-  source.on('error', (e) => stream.destroy(e));
-  stream.on('close', () => source.destroy());
-  source.pipe(stream);
+  // Errors and early closes reach both ends: the PassThrough is destroyed with the error.
+  pipeline(source, stream, () => {});
   return { stream, bytes: () => bytes };
 }

@@ -36,11 +36,20 @@ async function storeFor(): Promise<{ store: TipStore; draft: TipDraft; sealed: (
   return { store: { keyring: { keys } } as unknown as TipStore, draft, sealed: () => out };
 }
 
-async function holdingEverySlot<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+/** Every seal slot taken, as when other tips' files are being sealed; `fn` gets the release. */
+async function holdingEverySlot<T>(fn: (release: () => void) => Promise<T>): Promise<T> {
   const held: Array<() => void> = [];
   for (let i = 0; i < sealSlots.size; i++) held.push(await sealSlots.acquire());
-  setTimeout(() => held.forEach((release) => release()), ms);
-  return fn();
+  let released = false;
+  const release = () => {
+    if (!released) held.forEach((r) => r());
+    released = true;
+  };
+  try {
+    return await fn(release);
+  } finally {
+    release();
+  }
 }
 
 for (const codec of ['libx265', 'libx264']) {
@@ -49,9 +58,14 @@ for (const codec of ['libx265', 'libx264']) {
     ffmpeg('-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=30', '-t', '2', '-c:v', codec, '-preset', 'ultrafast',
       ...(codec === 'libx265' ? ['-tag:v', 'hvc1', '-x265-params', 'log-level=none'] : []), '-movflags', '+faststart', src);
     const { store, draft, sealed } = await storeFor();
-    await holdingEverySlot(1500, async () => {
+    await holdingEverySlot(async (release) => {
       const cleaned = await cleanVideoStream(src, { ext: 'mp4', mime: 'video/mp4' });
-      await sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4');
+      const sealing = sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4');
+      // The seal gets its slot only once ffmpeg has exited and Node has let go of its pipe.
+      await cleaned.done;
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+      await sealing;
       assert.ok(cleaned.bytes > 10_000);
       const file = w.file(`sealed-${codec}.pgp`);
       writeFileSync(file, sealed());
@@ -69,4 +83,20 @@ test('a seal that got fewer bytes than the cleaner wrote is refused', async () =
   };
   await assert.rejects(sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4'),
     (e: unknown) => e instanceof CleaningFailed && /did not all reach the seal/.test(e.reason));
+});
+
+test('a video stopped while openpgp.js seals it fails the seal at once, rather than leaving it waiting for ever', async () => {
+  const src = w.file('longer.mp4');
+  ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25,noise=alls=40:allf=t', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '5',
+    '-movflags', '+faststart', src);
+  const { store, draft } = await storeFor();
+  const cleaned = await cleanVideoStream(src, { ext: 'mp4', mime: 'video/mp4' });
+  const sealing = sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4');
+  await new Promise((r) => setTimeout(r, 150));
+  cleaned.abort(); // as dispose() does when the upload is cut, or the early remux is dropped
+  const outcome = await Promise.race([
+    sealing.then(() => 'sealed', () => 'refused'),
+    new Promise((r) => setTimeout(r, 20_000, 'hang').unref()),
+  ]);
+  assert.equal(outcome, 'refused');
 });
