@@ -57,21 +57,37 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+/** A child that could not be started (no process, no pipes: EMFILE, ENOMEM...), or undefined. */
+function started(run: () => ChildProcess): ChildProcess | undefined {
+  try {
+    const child = run();
+    child.once('error', () => {}); // reported by exitOf
+    if (child.pid !== undefined) return child;
+  } catch {
+    /* refused below */
+  }
+  return undefined;
+}
+
+function notStarted(ffmpegOut: Readable): SplicedOutput {
+  ffmpegOut.destroy();
+  const failed = Promise.reject(new SpliceFailed('could not start the joiner'));
+  failed.catch(() => {});
+  return { stream: Readable.from([]), done: failed, kill() {} };
+}
+
 export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): SplicedOutput {
-  const joiner = spawn('sh', ['-c', 'cat <&3 && exec cat <&4'], {
+  const joiner = started(() => spawn('sh', ['-c', 'cat <&3 && exec cat <&4'], {
     stdio: ['ignore', 'pipe', 'ignore', 'pipe', 'pipe'],
     env: ENV,
     detached: true, // its own process group: killing it must also kill the cat it is running
-  });
+  }));
+  if (!joiner) return notStarted(ffmpegOut);
   const joinerExit = exitOf(joiner);
-  // Out of file descriptors (EMFILE), Node gives a child without pipes: refused, and ffmpeg with it.
   const [, out, , headIn, restIn] = (joiner.stdio ?? []) as Array<Readable & Writable | null>;
   if (!out || !headIn || !restIn) {
     killGroup(joiner);
-    ffmpegOut.destroy();
-    const failed = Promise.reject(new SpliceFailed('could not start the joiner'));
-    failed.catch(() => {});
-    return { stream: Readable.from([]), done: failed, kill() {} };
+    return notStarted(ffmpegOut);
   }
   // A killed cat closes its pipe under our writes: the exit codes report that, not these errors.
   headIn.on('error', () => {});
@@ -86,8 +102,14 @@ export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): Spli
     refusal = e;
     detach();
     gather.clear();
-    killGroup(joiner);
-    if (rest) killGroup(rest);
+    // Before the handover the joiner has been given nothing: closing its inputs ends both its cats,
+    // reaped by its sh, where a kill would leave an orphan for PID 1 to reap (a container without an
+    // init never does: review, session 8). After it, a cat may be blocked writing to a stalled
+    // reader, and only a kill stops it.
+    if (rest) {
+      killGroup(joiner);
+      killGroup(rest);
+    }
     ffmpegOut.destroy();
     headIn.destroy();
     restIn.destroy();
@@ -107,7 +129,8 @@ export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): Spli
     ffmpegOut.pause();
     const ahead: Buffer[] = [];
     for (let b: Buffer | null; (b = ffmpegOut.read() as Buffer | null) !== null;) ahead.push(b);
-    rest = spawn('cat', [], { stdio: [ffmpegOut, restIn, 'ignore'], env: ENV, detached: true });
+    rest = started(() => spawn('cat', [], { stdio: [ffmpegOut, restIn, 'ignore'], env: ENV, detached: true }));
+    if (!rest) return refuse(new SpliceFailed('could not start the copy of the rest'));
     restExit = exitOf(rest);
     ffmpegOut.destroy();
     restIn.destroy();
