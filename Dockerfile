@@ -2,7 +2,7 @@
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server ffmpeg libimage-exiftool-perl util-linux \
-      poppler-utils qpdf libheif-examples libjpeg-turbo-progs gnupg \
+      poppler-utils qpdf libheif-examples libjpeg-turbo-progs gnupg tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -12,6 +12,8 @@ COPY . .
 ENV NODE_ENV=production HOST=0.0.0.0 SCRATCH_DIR=/dev/shm/buzon NODE_OPTIONS=--max-semi-space-size=4
 USER node
 EXPOSE 8080
-# node itself as the container's process, not npx: `docker stop` sends SIGTERM to it, and the intake
-# then finishes the tips in flight (npm does not pass the signal on).
+# node itself under tini, not npx: `docker stop` sends SIGTERM, tini passes it on, and the intake then
+# finishes the tips in flight (npm does not pass the signal on). tini, as PID 1, reaps the helper
+# processes whose parent died first (a `cat` of a stopped video); node as PID 1 never would.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--import", "tsx", "src/intake/main.ts"]
