@@ -16,8 +16,9 @@
  * would make our own reads blocking (a child's stdin is set to blocking mode, and the mode belongs
  * to the pipe, shared by both ends' holders: review, session 8).
  * Threat: a layout other than the one we clean is refused (takeCleanHead), and then nothing is passed
- * on: the joiner is killed before a byte reaches it, and `done` rejects, so the sealed draft is thrown
- * away. The joiner and its cats run in a process group of their own, killed whole.
+ * on: the joiner's inputs are closed before a byte reaches them, and `done` rejects, so the sealed
+ * draft is thrown away. After the handover, a stop kills the joiner's process group and the rest's
+ * cat whole.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
@@ -57,7 +58,7 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** A child that could not be started (no process, no pipes: EMFILE, ENOMEM...), or undefined. */
+/** The child `run` starts, or undefined if it could not start (a throw, or no process: EMFILE, ENOMEM...). */
 function started(run: () => ChildProcess): ChildProcess | undefined {
   try {
     const child = run();
