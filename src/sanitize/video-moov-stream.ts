@@ -13,8 +13,9 @@ import { HvccLayoutError, rebuildMoov } from './video-hvcc.ts';
 
 /** A first moov this big is not what ffmpeg's delay_moov writes; refuse rather than hold it in RAM. */
 const MAX_MOOV = 16 * 1024 * 1024;
-/** Boxes ffmpeg may write before moov. */
+/** Boxes ffmpeg may write before moov, and how many: it writes ftyp, then at most a free or wide. */
 const BEFORE_MOOV = new Set(['ftyp', 'free', 'wide']);
+const MAX_BEFORE_MOOV = 8;
 
 export interface MoovCounter {
   /** SEI units taken out of the hvcC. */
@@ -31,6 +32,7 @@ export interface MoovCounter {
  */
 export function takeCleanHead(head: Buffer, counter: MoovCounter): { out: Buffer[]; rest: Buffer } | { need: number } {
   let at = 0; // start of the next top-level box
+  let boxes = 0;
   while (head.length >= at + 8) {
     const size = head.readUInt32BE(at);
     const type = head.toString('latin1', at + 4, at + 8);
@@ -43,10 +45,10 @@ export function takeCleanHead(head: Buffer, counter: MoovCounter): { out: Buffer
       return { out: [head.subarray(0, at), moov], rest: head.subarray(at + size) };
     }
     if (!BEFORE_MOOV.has(type) || size > 4096) throw new HvccLayoutError(`${type} before moov`);
+    if (++boxes > MAX_BEFORE_MOOV) throw new HvccLayoutError('no moov at the start');
     if (head.length < at + size) return { need: at + size };
     at += size;
   }
-  if (at + 8 > MAX_MOOV + 8192) throw new HvccLayoutError('no moov at the start');
   return { need: at + 8 };
 }
 
@@ -79,22 +81,4 @@ export class HeadGatherer {
     this.parts = [];
     this.length = 0;
   }
-}
-
-export async function* withCleanMoov(source: AsyncIterable<Buffer>, counter: MoovCounter): AsyncGenerator<Buffer> {
-  const gather = new HeadGatherer(counter);
-  let done = false;
-  for await (const chunk of source) {
-    if (done) {
-      yield chunk;
-      continue;
-    }
-    const taken = gather.add(chunk);
-    if (taken) {
-      yield* taken.out;
-      yield taken.rest;
-      done = true;
-    }
-  }
-  if (!done) throw new HvccLayoutError('no moov');
 }
