@@ -13,8 +13,8 @@
  * with ffmpeg's pipe as its stdin and fd 4's other end as its stdout, and in the same tick we close
  * our end of ffmpeg's pipe, having drained what Node had read: no byte is read twice or skipped.
  * ffmpeg's pipe is handed to a child only once we have stopped reading it. Handing it over sooner
- * would make our own reads blocking (a child's stdin is set to blocking mode, and the mode belongs
- * to the pipe, shared by both ends' holders: review, session 8).
+ * would make our own reads blocking: a child's stdin is set to blocking mode, and the mode belongs to
+ * the open file description, which the child's stdin and our end share (review, session 8).
  * Threat: a layout other than the one we clean is refused (takeCleanHead), and then nothing is passed
  * on: the joiner's inputs are closed before a byte reaches them, and `done` rejects, so the sealed
  * draft is thrown away. After the handover, a stop kills the joiner's process group and the rest's
@@ -39,7 +39,8 @@ export class SpliceFailed extends Error {
   }
 }
 
-const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
+/** Read at each spawn: nothing of the intake's own environment but where the tools are. */
+const env = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' });
 
 /** `child`'s exit code, or null when it could not start or was killed. */
 function exitOf(child: ChildProcess): Promise<number | null> {
@@ -80,7 +81,7 @@ function notStarted(ffmpegOut: Readable): SplicedOutput {
 export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): SplicedOutput {
   const joiner = started(() => spawn('sh', ['-c', 'cat <&3 && exec cat <&4'], {
     stdio: ['ignore', 'pipe', 'ignore', 'pipe', 'pipe'],
-    env: ENV,
+    env: env(),
     detached: true, // its own process group: killing it must also kill the cat it is running
   }));
   if (!joiner) return notStarted(ffmpegOut);
@@ -130,7 +131,7 @@ export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): Spli
     ffmpegOut.pause();
     const ahead: Buffer[] = [];
     for (let b: Buffer | null; (b = ffmpegOut.read() as Buffer | null) !== null;) ahead.push(b);
-    rest = started(() => spawn('cat', [], { stdio: [ffmpegOut, restIn, 'ignore'], env: ENV, detached: true }));
+    rest = started(() => spawn('cat', [], { stdio: [ffmpegOut, restIn, 'ignore'], env: env(), detached: true }));
     if (!rest) return refuse(new SpliceFailed('could not start the copy of the rest'));
     restExit = exitOf(rest);
     ffmpegOut.destroy();

@@ -142,7 +142,7 @@ export function docx(extra: Part[] = []): Promise<Buffer> {
 }
 
 /** ISO BMFF box: 32-bit size (which may lie), type, payload. */
-export function box(type: string, payload: Buffer, size = 8 + payload.length): Buffer {
+export function box(type: string, payload: Buffer = Buffer.alloc(0), size = 8 + payload.length): Buffer {
   return Buffer.concat([u32be(size), Buffer.from(type, 'latin1'), payload]);
 }
 

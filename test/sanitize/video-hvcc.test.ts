@@ -10,6 +10,7 @@ import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node
 import { HvccLayoutError, cleanHvcc, rebuildMoov, stripHvccSei } from '../../src/sanitize/video-hvcc.ts';
 import { topLevelBoxes } from '../../src/sanitize/iso-boxes.ts';
 import { ffmpeg, streamCleaned, workdir, type Workdir } from './media-fixtures.ts';
+import { box } from '../hostile/craft.ts';
 
 let w: Workdir;
 let original: Buffer;
@@ -32,13 +33,6 @@ before(() => {
   assert.ok(original.includes('x265'), 'the fixture carries the x265 signature');
 });
 after(() => w.remove());
-
-function box(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(8 + body.length, 0);
-  head.write(type, 4, 'latin1');
-  return Buffer.concat([head, body]);
-}
 
 /** The original with its moov grown by a `free` child of `bytes`: still a valid file, moov still last. */
 function withBigMoov(bytes: number): Buffer {

@@ -2,19 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SpliceFailed, spliceCleanMoov } from '../../src/sanitize/video-moov-splice.ts';
 import { takeCleanHead } from '../../src/sanitize/video-moov-stream.ts';
-
-function box(type: string, body: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(8 + body.length, 0);
-  head.write(type, 4, 'latin1');
-  return Buffer.concat([head, body]);
-}
+import { box } from '../hostile/craft.ts';
+import { processes } from '../support/proc-tree.ts';
 
 /** A child writing `bytes` to its stdout in pieces of `piece` bytes, as ffmpeg writes to its pipe. */
 function producer(t: { after(fn: () => void): void }, bytes: Buffer, piece: number): Readable {
@@ -87,28 +82,24 @@ test('a reader that goes away makes the copy fail: done rejects', async (t) => {
   await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
 });
 
-/** Our children running `comm` (the joiner's sh), and every process in a given process group. */
+/** Our children running `comm` (the joiner's sh). */
 function children(comm: string): number[] {
-  return procs().filter((p) => p.ppid === process.pid && p.comm === comm).map((p) => p.pid);
+  return processes().filter((p) => p.ppid === process.pid && p.comm === comm).map((p) => p.pid);
 }
 /**
- * `zombies`: count those too. A cat killed with its sh is left for PID 1 to reap, and a container
- * whose PID 1 is node never does; a refusal before the handover must leave none at all.
+ * The processes of a process group; `zombies`: count those too. A cat killed with its sh is left for
+ * PID 1 to reap, and a container whose PID 1 is node never does.
  */
 function inGroup(pgid: number, zombies = false): number[] {
-  return procs().filter((p) => p.pgid === pgid && (zombies || p.state !== 'Z')).map((p) => p.pid);
+  return processes().filter((p) => p.pgid === pgid && (zombies || p.state !== 'Z')).map((p) => p.pid);
 }
-function procs(): Array<{ pid: number; ppid: number; pgid: number; comm: string; state: string }> {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return [{ pid: Number(d), ppid: Number(ppid), pgid: Number(pgid), comm, state: state! }];
-    } catch {
-      return [];
-    }
-  });
+/** Polls `ok` until it holds or 10 s have passed (no timing is asserted: the wait only bounds a hang). */
+async function eventually(ok: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (ok()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return ok();
 }
 
 test('stopped before the moov has passed: nothing reaches the joined pipe, and no sh or cat outlives done', async (t) => {
@@ -123,12 +114,15 @@ test('stopped before the moov has passed: nothing reaches the joined pipe, and n
   const s = spliceCleanMoov(child.stdout, { removed: 0, shrunk: 0 });
   const joiner = children('sh').filter((p) => !before.has(p) && p !== child.pid);
   assert.equal(joiner.length, 1);
-  await new Promise((r) => setTimeout(r, 200));
-  assert.ok(inGroup(joiner[0]!).length >= 2, 'the joiner and its first cat are running');
+  assert.ok(await eventually(() => inGroup(joiner[0]!).length >= 2), 'the joiner and its first cat are running');
+  // No kill before the handover: closing the joiner's inputs ends its cats, and its sh reaps them.
+  const kills = t.mock.method(process, 'kill');
   s.kill();
   const out = await readAll(s.stream);
   await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
   assert.equal(out.length, 0);
+  assert.equal(kills.mock.callCount(), 0, 'no process killed');
+  kills.mock.restore();
   assert.deepEqual(inGroup(joiner[0]!, true), [], 'no process of the joiner left, not even a zombie');
 });
 
@@ -139,10 +133,10 @@ test('stopped while its cat copies the head to a reader that is not reading: tha
   assert.equal(joiner.length, 1);
   const reader = s.stream[Symbol.asyncIterator]();
   await reader.next(); // the head is flowing; the reader now stalls, and the cat blocks writing to it
-  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(await eventually(() => inGroup(joiner[0]!).length >= 2), 'the joiner and its first cat are running');
   s.kill();
-  await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(inGroup(joiner[0]!), [], 'no cat left copying after kill()');
+  // A cat left alone would stay blocked on the stalled reader for as long as this waits.
+  assert.ok(await eventually(() => inGroup(joiner[0]!).length === 0), 'no cat left copying after kill()');
   while (!(await reader.next()).done);
   await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
 });
@@ -168,4 +162,17 @@ test("a pause in ffmpeg's output right after a full read does not hold the event
   await s.done;
   assert.equal(await exited, 0, 'the event loop answered while ffmpeg paused');
   assert.ok(out.equals(expected(file)));
+});
+
+test('a joiner that cannot start is a refusal: nothing passed on, ffmpeg\'s output let go', async (t) => {
+  const source = producer(t, moovFile(1024 * 1024), 65536);
+  const path = process.env.PATH;
+  t.after(() => { process.env.PATH = path; });
+  process.env.PATH = '/nonexistent'; // no sh to run
+  const s = spliceCleanMoov(source, { removed: 0, shrunk: 0 });
+  process.env.PATH = path;
+  const out = await readAll(s.stream);
+  await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
+  assert.equal(out.length, 0);
+  assert.ok(source.destroyed, "ffmpeg's output is closed, so ffmpeg stops");
 });

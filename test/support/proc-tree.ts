@@ -1,19 +1,29 @@
 /** Processes under a pid, from /proc: for benches that measure a service's processes, and tests that check none is left. */
 import { readdirSync, readFileSync } from 'node:fs';
 
+export interface Proc { pid: number; ppid: number; pgid: number; comm: string; state: string }
+
+/** Every process on the machine, from /proc/<pid>/stat. */
+export function processes(): Proc[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const [state, ppid, pgid] = stat.slice(close + 2).split(' ');
+      return [{ pid: Number(d), ppid: Number(ppid), pgid: Number(pgid), comm: stat.slice(stat.indexOf('(') + 1, close), state: state! }];
+    } catch {
+      return []; // gone
+    }
+  });
+}
+
 /** `pid` and all its descendants, parents before children. */
 export function processTree(pid: number): Array<{ pid: number; comm: string }> {
   const children = new Map<number, number[]>();
   const comm = new Map<number, string>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      comm.set(Number(name), stat.slice(stat.indexOf('(') + 1, close));
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch { /* gone */ }
+  for (const p of processes()) {
+    comm.set(p.pid, p.comm);
+    children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
   }
   const out: Array<{ pid: number; comm: string }> = [];
   const walk = (p: number) => {
