@@ -53,8 +53,9 @@ function gpgArgs(s: GpgSealer, filename: string): string[] {
 /**
  * gpg sealing `plaintext` to `out` (a pipe we read, or a file descriptor it writes itself).
  *
- * When `plaintext` is another child's untouched output pipe (ffmpeg's stdout), gpg gets that pipe
- * as its stdin, so a gigabyte of video never passes through our event loop (BENCHMARKS.md, round 4).
+ * When `plaintext` is another child's untouched output pipe (ffmpeg's stdout, or for HEVC the
+ * joiner's of video-moov-splice.ts), gpg gets that pipe as its stdin, so a gigabyte of video never
+ * passes through our event loop (BENCHMARKS.md, round 4).
  * Safe because we have read nothing from it (bytesRead is 0) and close our end in this same tick,
  * before the event loop could read from it. Whether that plaintext was whole is then for its
  * producer to say (CleanedStream.done): the pipe's end looks the same either way.

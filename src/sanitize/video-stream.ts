@@ -4,8 +4,8 @@
  * never written to scratch, and a slow vault slows ffmpeg down (the pipe fills) instead of filling RAM.
  * The pipe goes from ffmpeg to gpg directly, without a hop through our event loop. For HEVC, only
  * the head of the output passes through us, so that the hvcC ffmpeg wrote is cleaned on its way;
- * a `cat` joins it to the rest (video-moov-splice.ts). Cleaning the tipster's own moov instead, before the remux, was faster but
- * not safe: ffmpeg may take its HEVC configuration from a box we did not clean (a moov nested in
+ * `cat`s join it to the rest (video-moov-splice.ts). Cleaning the tipster's own moov instead, before
+ * the remux, was faster but not safe: ffmpeg may take its HEVC configuration from a box we did not clean (a moov nested in
  * another box that ffmpeg reads first, a compressed moov, a Dolby Vision entry, a glbl box), and the
  * x265 signature reached the output that way (review, session 5). The moov ffmpeg writes is its own
  * plain one.
