@@ -22,13 +22,17 @@ const w = workdir();
 const editor = makeEditor('cv25519');
 after(() => { w.remove(); removeDirs(editor.home); });
 
-async function storeFor(): Promise<{ store: TipStore; draft: TipDraft; sealed: () => Buffer }> {
+/** `onFirstChunk`: called when the vault gets its first sealed bytes (the seal is then reading). */
+async function storeFor(onFirstChunk = () => {}): Promise<{ store: TipStore; draft: TipDraft; sealed: () => Buffer }> {
   const keys = [await openpgp.readKey({ armoredKey: editor.publicKey })];
   let out = Buffer.alloc(0);
   const draft = {
     async put(name: string, s: Readable): Promise<SealedFile> {
       const parts: Buffer[] = [];
-      for await (const c of s) parts.push(c as Buffer);
+      for await (const c of s) {
+        if (parts.length === 0) onFirstChunk();
+        parts.push(c as Buffer);
+      }
       out = Buffer.concat(parts);
       return { name, size: out.length };
     },
@@ -63,7 +67,6 @@ for (const codec of ['libx265', 'libx264']) {
       const sealing = sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4');
       // The seal gets its slot only once ffmpeg has exited and Node has let go of its pipe.
       await cleaned.done;
-      await new Promise((r) => setTimeout(r, 100));
       release();
       await sealing;
       assert.ok(cleaned.bytes > 10_000);
@@ -89,11 +92,11 @@ test('a video stopped while openpgp.js seals it fails the seal at once, rather t
   const src = w.file('longer.mp4');
   ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25,noise=alls=40:allf=t', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '5',
     '-movflags', '+faststart', src);
-  const { store, draft } = await storeFor();
-  const cleaned = await cleanVideoStream(src, { ext: 'mp4', mime: 'video/mp4' });
+  let cleaned: CleanedStream | undefined;
+  // Stopped once the seal is under way, as dispose() does when the upload is cut or the early remux is dropped.
+  const { store, draft } = await storeFor(() => cleaned?.abort());
+  cleaned = await cleanVideoStream(src, { ext: 'mp4', mime: 'video/mp4' });
   const sealing = sealStream(store, draft, 'file-1.pgp', cleaned, 'video-1.mp4');
-  await new Promise((r) => setTimeout(r, 150));
-  cleaned.abort(); // as dispose() does when the upload is cut, or the early remux is dropped
   const outcome = await Promise.race([
     sealing.then(() => 'sealed', () => 'refused'),
     new Promise((r) => setTimeout(r, 20_000, 'hang').unref()),

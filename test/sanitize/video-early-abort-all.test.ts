@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,7 +52,8 @@ function uploadHalting(bytes: Buffer, dest: string, resume: Promise<void>) {
   return { early, ready: Promise.all([halfway, running]), done };
 }
 
-test('abortAllEarly() kills every live early remux\'s ffmpeg before it returns; the uploads then reach scratch as sent', async () => {
+// Two remuxes at once need two cores (video-early.ts runs one per core).
+test('abortAllEarly() kills every live early remux\'s ffmpeg before it returns; the uploads then reach scratch as sent', { skip: availableParallelism() < 2 }, async () => {
   const src = w.file('fast.mp4');
   ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25,noise=alls=40:allf=t', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '10',
     '-movflags', '+faststart', src);
@@ -70,13 +72,17 @@ test('abortAllEarly() kills every live early remux\'s ffmpeg before it returns; 
 
 async function checkAbortAll(uploads: ReturnType<typeof uploadHalting>[], bytes: Buffer, resume: () => void): Promise<void> {
   await Promise.all(uploads.map((u) => u.ready));
+  // prlimit may not have become ffmpeg yet: wait until both are seen.
+  for (let i = 0; i < 100 && ffmpegs().length < 2; i++) await sleep(100);
   const pids = ffmpegs();
   assert.equal(pids.length, 2, 'both remuxes run, each following its upload');
 
   abortAllEarly();
   // main.ts exits right after this call: the kills must be sent now, not on a later tick. The
-  // event loop is held here, so a killed ffmpeg is a zombie not yet reaped.
-  spawnSync('sleep', ['0.3']);
+  // event loop is held from here on (synchronous waits), so a killed ffmpeg is a zombie not yet
+  // reaped, and one still running was not killed by abortAllEarly() itself.
+  const killed = () => pids.every((pid) => ['Z', undefined].includes(state(pid)));
+  for (let i = 0; i < 100 && !killed(); i++) spawnSync('sleep', ['0.1']);
   for (const pid of pids) assert.ok(['Z', undefined].includes(state(pid)), `ffmpeg ${pid} was killed at once (state ${state(pid)})`);
 
   for (const u of uploads) assert.equal(await u.early.result, undefined, 'the remux gave up');
