@@ -78,7 +78,8 @@ function notStarted(ffmpegOut: Readable): SplicedOutput {
   return { stream: Readable.from([]), done: failed, kill() {} };
 }
 
-export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): SplicedOutput {
+/** `restCommand`: what copies the rest; only tests name another (a missing one, to see that refused). */
+export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter, restCommand = 'cat'): SplicedOutput {
   const joiner = started(() => spawn('sh', ['-c', 'cat <&3 && exec cat <&4'], {
     stdio: ['ignore', 'pipe', 'ignore', 'pipe', 'pipe'],
     env: env(),
@@ -131,7 +132,7 @@ export function spliceCleanMoov(ffmpegOut: Readable, counter: MoovCounter): Spli
     ffmpegOut.pause();
     const ahead: Buffer[] = [];
     for (let b: Buffer | null; (b = ffmpegOut.read() as Buffer | null) !== null;) ahead.push(b);
-    rest = started(() => spawn('cat', [], { stdio: [ffmpegOut, restIn, 'ignore'], env: env(), detached: true }));
+    rest = started(() => spawn(restCommand, [], { stdio: [ffmpegOut, restIn, 'ignore'], env: env(), detached: true }));
     if (!rest) return refuse(new SpliceFailed('could not start the copy of the rest'));
     restExit = exitOf(rest);
     ffmpegOut.destroy();

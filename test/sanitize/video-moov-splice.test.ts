@@ -176,3 +176,16 @@ test('a joiner that cannot start is a refusal: nothing passed on, ffmpeg\'s outp
   assert.equal(out.length, 0);
   assert.ok(source.destroyed, "ffmpeg's output is closed, so ffmpeg stops");
 });
+
+test('a copy of the rest that cannot start is a refusal: not even the head is passed on, and nothing is left running', async (t) => {
+  const before = new Set(children('sh'));
+  const source = producer(t, moovFile(4 * 1024 * 1024), 65536);
+  const s = spliceCleanMoov(source, { removed: 0, shrunk: 0 }, 'buzon-no-such-command');
+  const joiner = children('sh').filter((p) => !before.has(p));
+  assert.equal(joiner.length, 1);
+  const out = await readAll(s.stream);
+  await assert.rejects(s.done, (e: unknown) => e instanceof SpliceFailed && !e.layout);
+  assert.equal(out.length, 0);
+  assert.ok(source.destroyed, "ffmpeg's output is closed, so ffmpeg stops");
+  assert.deepEqual(inGroup(joiner[0]!, true), []);
+});
