@@ -5,10 +5,10 @@
  * The pipe goes from ffmpeg to gpg directly, without a hop through our event loop. For HEVC, only
  * the head of the output passes through us, so that the hvcC ffmpeg wrote is cleaned on its way;
  * `cat`s join it to the rest (video-moov-splice.ts). Cleaning the tipster's own moov instead, before
- * the remux, was faster but not safe: ffmpeg may take its HEVC configuration from a box we did not clean (a moov nested in
- * another box that ffmpeg reads first, a compressed moov, a Dolby Vision entry, a glbl box), and the
- * x265 signature reached the output that way (review, session 5). The moov ffmpeg writes is its own
- * plain one.
+ * the remux, was faster but not safe: ffmpeg may take its HEVC configuration from a box we did not
+ * clean (a moov nested in another box that ffmpeg reads first, a compressed moov, a Dolby Vision
+ * entry, a glbl box), and the x265 signature reached the output that way (review, session 5). The
+ * moov ffmpeg writes is its own plain one.
  *
  * A pipe cannot be seeked, so the output is a fragmented MP4/MOV: the moov box first, then the samples
  * in fragments, with the original's timing. Every player and browser we know opens it; fragments are
@@ -73,8 +73,8 @@ export function remuxStream(plan: RemuxPlan, type: string): CleanedStream {
       cleaned.stream.destroy();
     },
   };
-  const joined = spliced?.done.then(() => undefined, (e: unknown) => e);
-  if (spliced) void spliced.done.catch(() => tool.kill());
+  // A refused or failed splice stops ffmpeg, which would otherwise wait on a pipe nobody reads.
+  const joined = spliced?.done.then(() => undefined, (e: unknown) => { tool.kill(); return e; });
   cleaned.done = Promise.all([tool.exited, joined]).then(([r, joinError]) => {
     if (r.code !== 0) throw failed('ffmpeg could not remux the video');
     if (joinError instanceof SpliceFailed && joinError.layout) throw failed('the remuxed video had an unexpected layout');
