@@ -15,6 +15,7 @@ import { sealWithGpg, sealWithGpgToFd, type GpgSealer } from '../crypto/seal-gpg
 import type { SealThread } from '../crypto/seal-thread.ts';
 import { CleaningFailed, EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
+import { removeScratch } from '../sanitize/scratch.ts';
 import type { CleanedStream, Kind, Scratch, Sniffed } from '../sanitize/types.ts';
 import type { Vault, SealedFile, TipDraft } from '../vault/vault.ts';
 import type { Received } from './receive.ts';
@@ -48,6 +49,8 @@ export interface StoredTip {
   receipt: string;
   sealed: SealedFile[];
   files: number;
+  /** Settles once the RAM of the tip's uploads is given back: the route waits for it after the receipt. */
+  freed: Promise<void>;
 }
 
 /**
@@ -113,6 +116,8 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
   const tipId = first?.tipId ?? newTipId();
   const receipt = newReceipt();
   const draft = first?.draft ?? await store.vault.begin(tipId);
+  // Uploads whose names are gone and whose RAM is being given back (removeScratch).
+  const freeing: Array<Promise<void>> = [];
   try {
     const sealed: SealedFile[] = [];
     const entries: ManifestFile[] = [];
@@ -121,7 +126,7 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
       sealed.push(first.sealed);
       entries.push(first.entry);
       perKind.video = 1;
-      await rm(received.files[0]!.rawPath, { force: true });
+      freeing.push(removeScratch(received.files[0]!.rawPath));
     }
     for (const [i, f] of received.files.entries()) {
       if (i === 0 && first) continue;
@@ -152,13 +157,13 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
         } finally {
           done();
         }
-        await rm(f.rawPath, { force: true });
+        freeing.push(removeScratch(f.rawPath));
         continue;
       }
       const done = await cleaning.acquire();
       const cleaned = await cleanerFor(s)(f.rawPath, s, store.scratch).finally(done).catch((e: unknown) => { throw nameFile(e); });
       scratchPaths.push(cleaned.path);
-      await rm(f.rawPath, { force: true });
+      freeing.push(removeScratch(f.rawPath));
       const name = `${cleaned.kind}-${kindOf(cleaned.kind)}.${cleaned.ext}`;
       const size = (await stat(cleaned.path)).size;
       // SEAL_THREADS=1 seals in a worker thread, so this event loop stays free for other tips; off by
@@ -184,7 +189,7 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
     const sealedManifest = store.manifests ? await store.manifests.seal(bytes, 'manifest.json') : await sealBytes(bytes, store.keyring.keys, 'manifest.json');
     sealed.push(await draft.putBytes(MANIFEST_NAME, sealedManifest));
     await draft.commit();
-    return { tipId, receipt, sealed, files: entries.length };
+    return { tipId, receipt, sealed, files: entries.length, freed: Promise.all(freeing).then(() => undefined) };
   } catch (e) {
     await draft.abort();
     throw e;

@@ -7,7 +7,7 @@
  * part of a path. Limit: tmpfs can be swapped out; run without swap or with encrypted swap.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { close, closeSync, mkdirSync, openSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Scratch } from './types.ts';
 
@@ -53,4 +53,29 @@ export function prepareScratch(dir: string, allowDisk: boolean): Scratch {
   }
   for (const name of readdirSync(dir)) if (OURS.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
   return createScratch(dir);
+}
+
+/**
+ * Removes a scratch file's name at once, and gives its RAM back off the event loop. Unlinking a
+ * 1 GiB tmpfs file frees its pages in the same call, ~0.15 s of kernel time that the tipster would
+ * wait for before their receipt (BENCHMARKS.md, round 11). Here the name goes now, synchronously,
+ * so nothing can open the plaintext again, and the pages go when our last descriptor is closed, in
+ * a thread-pool thread. The promise says when they are free; it never rejects.
+ */
+export function removeScratch(path: string): Promise<void> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    // Already gone, or not ours to read: rmSync below says which.
+  }
+  try {
+    rmSync(path, { force: true });
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    throw e;
+  }
+  if (fd === undefined) return Promise.resolve();
+  const held = fd;
+  return new Promise((resolve) => close(held, () => resolve()));
 }

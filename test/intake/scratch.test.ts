@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareScratch, filesystemOf } from '../../src/sanitize/scratch.ts';
+import { prepareScratch, filesystemOf, removeScratch } from '../../src/sanitize/scratch.ts';
 import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 /** A fresh folder (in the OS temp folder, or `base`), removed after the test. */
@@ -38,4 +38,39 @@ test("a SCRATCH_DIR shared with other programs keeps their files: only names scr
   for (const name of ['hx-build.lock', 'buzon-src-1', 'pulse-shm-123', 'ABCDEF0123456789abcdef01.upload']) writeFileSync(join(dir, name), 'theirs');
   prepareScratch(dir, false);
   assert.deepEqual(readdirSync(dir).sort(), ['ABCDEF0123456789abcdef01.upload', 'buzon-src-1', 'hx-build.lock', 'pulse-shm-123']);
+});
+
+/** Our descriptors that still point at `path` (a file unlinked while open reads "<path> (deleted)"). */
+function heldOpen(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path);
+    } catch {
+      return false; // the listing's own descriptor, already closed
+    }
+  }).length;
+}
+
+test('removeScratch takes the name away before it returns, and lets go of the file once its promise settles', async (t) => {
+  const dir = folder(t, 'buzon-scratch-remove-', '/dev/shm');
+  const scratch = prepareScratch(dir, false);
+  const path = scratch.path('.upload');
+  writeFileSync(path, Buffer.alloc(4 * 1024 * 1024, 7));
+  const freed = removeScratch(path);
+  // Nothing can open the plaintext again from here on, although its pages may not be free yet.
+  assert.equal(existsSync(path), false);
+  assert.deepEqual(readdirSync(dir), []);
+  await freed;
+  assert.equal(heldOpen(path), 0, 'no descriptor of ours keeps the pages');
+});
+
+test('removeScratch of a file already gone settles at once, and one it cannot remove throws, keeping no descriptor', async (t) => {
+  const dir = folder(t, 'buzon-scratch-remove-', '/dev/shm');
+  const scratch = prepareScratch(dir, false);
+  await removeScratch(scratch.path('.upload'));
+  // A folder where a file was expected: rmSync refuses it without `recursive`.
+  const odd = scratch.path();
+  mkdirSync(odd);
+  assert.throws(() => removeScratch(odd));
+  assert.equal(heldOpen(odd), 0);
 });

@@ -39,6 +39,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     const scratchPaths: string[] = [];
     const cleanup = () => Promise.all(scratchPaths.splice(0).map((p) => rm(p, { force: true })));
     let received: Received | undefined;
+    let freed: Promise<void> | undefined;
     // Filled as fields arrive, so a refusal mid-upload still gives back the typed note.
     const typed: Record<string, string> = {};
     // Bytes in flight across all tips bound RAM scratch; a request that says nothing of its size
@@ -78,6 +79,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       });
       received.files.push(...claimed.files);
       const tip = await storeTip(deps, received, scratchPaths, early);
+      ({ freed } = tip);
       await claimed.done();
       await cleanup();
       // The tip is durable in the vault: if Redis is slow or gone, the outbox sweep queues it, so
@@ -101,6 +103,8 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       sendError(req, res, lang, e, received?.fields ?? typed);
     } finally {
       await early?.dispose();
+      // The budget counts RAM: it is given back once the uploads' pages are.
+      await freed;
       release?.();
       await cleanup();
     }
