@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { close, closeSync, mkdirSync, openSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Scratch } from './types.ts';
 
@@ -63,19 +64,20 @@ export function prepareScratch(dir: string, allowDisk: boolean): Scratch {
  * a thread-pool thread. The promise says when they are free; it never rejects.
  */
 export function removeScratch(path: string): Promise<void> {
-  let fd: number | undefined;
+  let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
-    // Already gone, or not ours to read: rmSync below says which.
+    // Gone already, or no descriptor to spare (EMFILE): removed in the thread pool, so that its
+    // pages, if any, are not freed on the event loop. A failure is left to the route's cleanup,
+    // which removes every scratch path of the tip again.
+    return rm(path, { force: true }).catch(() => undefined);
   }
   try {
     rmSync(path, { force: true });
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
     throw e;
   }
-  if (fd === undefined) return Promise.resolve();
-  const held = fd;
-  return new Promise((resolve) => close(held, () => resolve()));
+  return new Promise((resolve) => close(fd, () => resolve()));
 }
