@@ -15,8 +15,8 @@
  * go away. A pixel flood (a small file that decodes to gigabytes) is refused before decoding.
  */
 import { rmSync } from 'node:fs';
+import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
-import { loadSharp } from './sharp-lazy.ts';
 import { CleaningFailed } from '../errors.ts';
 import type { Cleaner } from './types.ts';
 import { decodeHeic } from './heic.ts';
@@ -81,7 +81,6 @@ export const cleanImage: Cleaner = async (input, sniffed, scratch) => {
     if (meta.icc) removed.icc_converted = 1;
 
     const animated = pages > 1 && (ext === 'gif' || ext === 'webp');
-    const sharp = await loadSharp();
     let img = sharp(decoded, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated });
     // HEIF (HEIC, AVIF) is already upright once libheif has applied its irot/imir boxes; rotating
     // again by the EXIF copy of the orientation would turn an iPhone portrait sideways.
@@ -102,7 +101,7 @@ export const cleanImage: Cleaner = async (input, sniffed, scratch) => {
 
 /** Reads only the header: sizes, page count and what metadata blocks exist. Decodes no pixels. */
 async function readHeader(path: string, animated: boolean): Promise<Metadata> {
-  return (await loadSharp())(path, { limitInputPixels: false, failOn: 'error', animated }).metadata();
+  return sharp(path, { limitInputPixels: false, failOn: 'error', animated }).metadata();
 }
 
 function encode(img: Sharp, ext: string, meta: Metadata): Sharp {

@@ -19,7 +19,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadSharp } from './sharp-lazy.ts';
+import sharp from 'sharp';
 import { CleaningFailed } from '../errors.ts';
 import type { Cleaner } from './types.ts';
 import { runTool } from './subprocess.ts';
@@ -88,7 +88,7 @@ export const cleanPdf: Cleaner = async (input, sniffed, scratch) => {
     const pictures: PagePicture[] = [];
     for (const [i, f] of files.entries()) {
       const jpeg = await readFile(join(dir, f));
-      const meta = await (await loadSharp())(jpeg).metadata();
+      const meta = await sharp(jpeg).metadata();
       const w = meta.width ?? 0;
       const h = meta.height ?? 0;
       if (!w || !h) refuse('a rendered page is empty');

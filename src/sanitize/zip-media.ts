@@ -10,7 +10,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileTypeFromBuffer } from 'file-type';
-import { loadSharp } from './sharp-lazy.ts';
+import sharp from 'sharp';
 import { cleanImage } from './image.ts';
 import type { Scratch } from './types.ts';
 
@@ -18,7 +18,6 @@ const RASTER = new Set(['jpg', 'png', 'gif', 'webp', 'tif', 'bmp']);
 
 let blank: Buffer | undefined;
 async function blankPng(): Promise<Buffer> {
-  const sharp = await loadSharp();
   blank ??= await sharp({ create: { width: 1, height: 1, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } })
     .png().toBuffer();
   return blank;
