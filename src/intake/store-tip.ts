@@ -191,9 +191,12 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
     await draft.commit();
     return { tipId, receipt, sealed, files: entries.length, freed: Promise.all(freeing).then(() => undefined) };
   } catch (e) {
-    await draft.abort();
-    // The route gives the upload budget back when this throws: the RAM it counts must be free by then.
-    await Promise.all(freeing);
+    try {
+      await draft.abort();
+    } finally {
+      // The route gives the upload budget back when this throws: the RAM it counts must be free by then.
+      await Promise.all(freeing);
+    }
     throw e;
   }
 }

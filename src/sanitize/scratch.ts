@@ -7,7 +7,7 @@
  * part of a path. Limit: tmpfs can be swapped out; run without swap or with encrypted swap.
  */
 import { randomBytes } from 'node:crypto';
-import { close, closeSync, mkdirSync, openSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { close, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Scratch } from './types.ts';
@@ -66,7 +66,13 @@ export function prepareScratch(dir: string, allowDisk: boolean): Scratch {
 export function removeScratch(path: string): Promise<void> {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Never blocks and never follows a link: a path here is always one of our files, but a FIFO
+    // put in its place would otherwise hold the event loop until someone wrote to it.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      throw new Error('not a file');
+    }
   } catch {
     // Gone already, or no descriptor to spare (EMFILE): removed in the thread pool, so that its
     // pages, if any, are not freed on the event loop. A failure is left to the route's cleanup,

@@ -1,4 +1,5 @@
 import { test, type TestContext } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,13 +65,27 @@ test('removeScratch takes the name away before it returns, and lets go of the fi
   assert.equal(heldOpen(path), 0, 'no descriptor of ours keeps the pages');
 });
 
-test('removeScratch of a file already gone settles at once, and one it cannot remove throws, keeping no descriptor', async (t) => {
+test('removeScratch of a file already gone settles at once; a folder in its place is left alone, with no descriptor kept', async (t) => {
   const dir = folder(t, 'buzon-scratch-remove-', '/dev/shm');
   const scratch = prepareScratch(dir, false);
   await removeScratch(scratch.path('.upload'));
-  // A folder where a file was expected: rmSync refuses it without `recursive`.
+  // Not a regular file: left to the thread pool's rm, which refuses a folder without `recursive`.
   const odd = scratch.path();
   mkdirSync(odd);
-  assert.throws(() => removeScratch(odd));
+  await removeScratch(odd);
   assert.equal(heldOpen(odd), 0);
+  assert.ok(existsSync(odd));
+});
+
+test('removeScratch never blocks on a FIFO put where a scratch file was: it is removed, and nothing waits for a writer', (t) => {
+  const dir = folder(t, 'buzon-scratch-fifo-', '/dev/shm');
+  const fifo = prepareScratch(dir, false).path('.upload');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  // In a child with a deadline: a blocking open would hold the event loop, and with it any timer here.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+const { removeScratch } = await import('./src/sanitize/scratch.ts');
+await removeScratch(${JSON.stringify(fifo)});
+console.log('done');`], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.stdout.trim(), 'done', r.stderr);
+  assert.equal(existsSync(fifo), false);
 });

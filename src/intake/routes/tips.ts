@@ -102,11 +102,12 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       // The typed note and links go back into the form, so a refusal never loses them.
       sendError(req, res, lang, e, received?.fields ?? typed);
     } finally {
-      await early?.dispose();
-      // The budget counts RAM: it is given back once the uploads' pages are.
+      // Each step runs even when the one before it fails: a budget never given back would refuse
+      // every later upload. It counts RAM, so it comes back last, once the uploads' pages are free.
+      await early?.dispose().catch((e: unknown) => log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'early remux not disposed'));
       await freed;
+      await cleanup().catch((e: unknown) => log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'scratch not removed'));
       release?.();
-      await cleanup();
     }
   });
   return r;
