@@ -6,8 +6,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm install --no-save tsx
+RUN npm ci --no-audit --no-fund
 COPY . .
+# Compiled once here (scripts/build.sh): a node process running TypeScript through tsx carries its
+# compiler, ~30-40 MiB more RSS each (BENCHMARKS.md, round 11). The compiler then goes with the dev packages.
+RUN bash scripts/build.sh && npm prune --omit=dev --no-audit --no-fund
 # NODE_OPTIONS: smaller young generation, as scripts/start.sh sets it (BENCHMARKS.md, round 5).
 ENV NODE_ENV=production HOST=0.0.0.0 SCRATCH_DIR=/dev/shm/buzon NODE_OPTIONS=--max-semi-space-size=4
 USER node
@@ -16,4 +19,4 @@ EXPOSE 8080
 # finishes the tips in flight (npm does not pass the signal on). tini, as PID 1, reaps the helper
 # processes whose parent died first (a `cat` of a stopped video); node as PID 1 never would.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "src/intake/main.ts"]
+CMD ["node", "dist/src/intake/main.js"]

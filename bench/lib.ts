@@ -111,8 +111,8 @@ export interface Service {
 }
 
 /**
- * As `npm start` runs it (`node --import tsx`). BENCH_PROFILE_DIR adds --cpu-prof (Node 20 refuses
- * it in NODE_OPTIONS); profiles are written when the process stops.
+ * As `npm start` runs it: `node dist/...`, built by bench/run.sh (scripts/build.sh). BENCH_PROFILE_DIR
+ * adds --cpu-prof (Node 20 refuses it in NODE_OPTIONS); profiles are written when the process stops.
  * Detached: the role leads its own process group, for stopAtExit.
  */
 function spawnRole(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
@@ -121,7 +121,7 @@ function spawnRole(script: string, env: Record<string, string>, nodeArgs: string
   const opts = { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env }, detached: true };
   const prof = process.env.BENCH_PROFILE_DIR;
   const profArgs = prof ? [...nodeOptions.split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  return spawn(process.execPath, [...profArgs, ...nodeArgs, '--import', 'tsx', script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [...profArgs, ...nodeArgs, script], { ...opts, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /**
@@ -159,8 +159,8 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
     TIPS_PER_MINUTE: '100000000', NOJS_TIPS_PER_MINUTE: '100000000', BARE_TIPS_PER_MINUTE: '100000000',
     ...extraEnv,
   };
-  const intake = stopAtExit(spawnRole('src/intake/main.ts', env, INTAKE_ARGS));
-  const worker = stopAtExit(spawnRole('workers/main.ts', env));
+  const intake = stopAtExit(spawnRole('dist/src/intake/main.js', env, INTAKE_ARGS));
+  const worker = stopAtExit(spawnRole('dist/workers/main.js', env));
   const url = `http://127.0.0.1:${port}`;
   const inbox = env.INBOX_DIR!;
   const svc: Service = {
@@ -244,6 +244,6 @@ export function curlTip(url: string, fields: Record<string, string>, file?: stri
 
 /** The editorial worker alone, as a child process, for bench/worker-drain.ts. */
 export async function startWorkerOnly(env: Record<string, string>): Promise<{ pid: number; peak(): number }> {
-  const w = stopAtExit(spawnRole('workers/main.ts', { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }));
+  const w = stopAtExit(spawnRole('dist/workers/main.js', { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }));
   return { pid: w.pid!, peak: () => Math.max(0, ...nodePeaks(w.pid!).map((p) => p.hwmMiB)) };
 }

@@ -42,7 +42,8 @@ fi
 export NODE_OPTIONS="--max-semi-space-size=4${NODE_OPTIONS:+ $NODE_OPTIONS}"
 # node itself, not npx: the pid we keep is then the service's own, so the SIGTERM above reaches it
 # (through npx it reached npm, and the intake and worker were left running without Redis).
-node --import tsx src/intake/main.ts & pids+=($!)
-node --import tsx workers/main.ts & pids+=($!)
+bash scripts/build.sh
+node dist/src/intake/main.js & pids+=($!)
+node dist/workers/main.js & pids+=($!)
 # If any of them stops, stop the rest.
 wait -n

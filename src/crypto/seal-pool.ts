@@ -33,11 +33,14 @@ function armored(keys: openpgp.PublicKey[]): string[] {
 }
 
 function spawnWorker(): Worker {
+  const limits = { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } };
+  // Built (dist/, as npm start runs it), the worker is plain JavaScript beside this file.
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./seal-worker.js', import.meta.url), limits);
   const url = new URL('./seal-worker.ts', import.meta.url).href;
-  // Node 20 does not give worker threads the main thread's module hooks, so under tsx (how the
-  // service runs, and the tests) the worker registers tsx itself before loading the .ts module.
+  // Node 20 does not give worker threads the main thread's module hooks, so under tsx (the tests,
+  // `npm run editor`) the worker registers tsx itself before loading the .ts module.
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { eval: true, ...limits });
 }
 
 /** Seals the file at `path` in a worker thread; the sealed message comes back as a Node stream. */

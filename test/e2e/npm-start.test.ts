@@ -52,14 +52,16 @@ test('a SIGTERM to npm start (scripts/start.sh) stops the intake and the worker,
     await sleep(2000);
     const service = processTree(start.pid!).slice(1).map((p) => p.pid);
     const cmdlines = service.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
-    assert.ok(cmdlines.some((c) => c.includes('src/intake/main.ts')), `an intake runs: ${cmdlines.join(' | ')}`);
-    assert.ok(cmdlines.some((c) => c.includes('workers/main.ts')), 'a worker runs');
+    assert.ok(cmdlines.some((c) => c.includes('dist/src/intake/main.js')), `an intake runs: ${cmdlines.join(' | ')}`);
+    assert.ok(cmdlines.some((c) => c.includes('dist/workers/main.js')), 'a worker runs');
+    // Built JavaScript, not TypeScript through tsx: its compiler would cost each process ~30-40 MiB.
+    assert.ok(cmdlines.every((c) => !c.includes('tsx')), `no tsx: ${cmdlines.join(' | ')}`);
     assert.equal(readdirSync(tmp).filter((n) => n.startsWith('buzon-gnupg-')).length, 1, 'the intake made its gpg home');
 
     process.kill(start.pid!, 'SIGTERM');
     const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
     assert.notEqual(code, 'timeout', 'npm start ended within 30 s');
-    // Helpers of theirs (tsx's esbuild) may take a moment longer to notice their parent is gone.
+    // Helpers of theirs may take a moment longer to notice their parent is gone.
     let left = service.filter(alive);
     for (let i = 0; i < 100 && left.length > 0; i++) {
       await sleep(100);

@@ -13,7 +13,8 @@ import { langOf } from '../lang.ts';
 import { formPage } from '../views/pages.ts';
 import { brandCss, type Branding } from '../branding.ts';
 
-const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+// From src/intake/routes/ under tsx, or dist/src/intake/routes/ once built: public/ is at the project's root.
+const PUBLIC_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../../../public/' : '../../../public/', import.meta.url));
 
 /** A file from an installed package, so upgrading the package upgrades what we serve. */
 function packageFile(path: string): { plain: Buffer; gzip: Buffer } {
