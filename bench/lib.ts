@@ -159,6 +159,8 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
     TIPS_PER_MINUTE: '100000000', NOJS_TIPS_PER_MINUTE: '100000000', BARE_TIPS_PER_MINUTE: '100000000',
     ...extraEnv,
   };
+  // What npm start runs: compiled first, unless dist/ is as new as the sources (a bench run on its own).
+  execFileSync('bash', ['scripts/build.sh'], { stdio: 'inherit' });
   const intake = stopAtExit(spawnRole('dist/src/intake/main.js', env, INTAKE_ARGS));
   const worker = stopAtExit(spawnRole('dist/workers/main.js', env));
   const url = `http://127.0.0.1:${port}`;
@@ -244,6 +246,7 @@ export function curlTip(url: string, fields: Record<string, string>, file?: stri
 
 /** The editorial worker alone, as a child process, for bench/worker-drain.ts. */
 export async function startWorkerOnly(env: Record<string, string>): Promise<{ pid: number; peak(): number }> {
+  execFileSync('bash', ['scripts/build.sh'], { stdio: 'inherit' });
   const w = stopAtExit(spawnRole('dist/workers/main.js', { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }));
   return { pid: w.pid!, peak: () => Math.max(0, ...nodePeaks(w.pid!).map((p) => p.hwmMiB)) };
 }

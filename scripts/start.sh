@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh run
+# Compiled before anything starts: a signal during the build (tsc takes seconds) then ends the script
+# with nothing left running.
+bash scripts/build.sh
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 
 redis_pid=''
@@ -18,7 +21,11 @@ cleanup() {
   if [ -n "$redis_pid" ]; then kill -TERM "$redis_pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM HUP
+# A signal ends the script once everything is stopped; it does not go on to start what is left.
+trap cleanup EXIT
+trap 'cleanup; exit 129' HUP
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 if [ -z "${REDIS_URL:-}" ]; then
   data="$PWD/data/redis"
@@ -42,7 +49,6 @@ fi
 export NODE_OPTIONS="--max-semi-space-size=4${NODE_OPTIONS:+ $NODE_OPTIONS}"
 # node itself, not npx: the pid we keep is then the service's own, so the SIGTERM above reaches it
 # (through npx it reached npm, and the intake and worker were left running without Redis).
-bash scripts/build.sh
 node dist/src/intake/main.js & pids+=($!)
 node dist/workers/main.js & pids+=($!)
 # If any of them stops, stop the rest.

@@ -191,12 +191,11 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
     await draft.commit();
     return { tipId, receipt, sealed, files: entries.length, freed: Promise.all(freeing).then(() => undefined) };
   } catch (e) {
-    try {
-      await draft.abort();
-    } finally {
-      // The route gives the upload budget back when this throws: the RAM it counts must be free by then.
-      await Promise.all(freeing);
-    }
+    // The tipster is told why their tip was refused, not that a folder could not be removed (the
+    // vault sweeps drafts left behind at its next start).
+    await draft.abort().catch((err: unknown) => store.log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'draft not removed'));
+    // The route gives the upload budget back when this throws: the RAM it counts must be free by then.
+    await Promise.all(freeing);
     throw e;
   }
 }

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startRedis } from '../support/redis.ts';
@@ -72,6 +72,54 @@ test('a SIGTERM to npm start (scripts/start.sh) stops the intake and the worker,
   } finally {
     try { process.kill(-start.pid!, 'SIGKILL'); } catch { /* gone */ }
     await redis.stop();
+    removeDirs(root, scratch);
+  }
+});
+
+test('a SIGTERM to npm start while it compiles ends it with nothing started: no intake, no worker', { timeout: 120_000 }, async () => {
+  const root = tempDir('buzon-npm-start-build-');
+  const scratch = tempDir('buzon-npm-start-build-', '/dev/shm');
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TMPDIR: root,
+    NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port),
+    // A Redis that is not there: the embedded one would use ./data, and none is needed to show this.
+    REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    KEYS_DIR: join(root, 'keys'), DEMO_KEY_DIR: join(root, 'demo'), UPLOADS_DIR: join(root, 'uploads'),
+    INBOX_DIR: join(root, 'inbox'), PARTIALS_DIR: join(root, 'partials'), SCRATCH_DIR: scratch,
+  };
+  // The next build compiles, as after an update (the stamp is what says dist/ is up to date).
+  rmSync('dist/.built', { force: true });
+  const start = killAtExit(spawn('bash', ['scripts/start.sh'], { env, detached: true, stdio: 'ignore' }), () => {
+    try { process.kill(-start.pid!, 'SIGKILL'); } catch { /* gone */ }
+  });
+  const exited = new Promise<number | null>((resolve) => start.once('exit', (code) => resolve(code)));
+  const group = () => processTree(start.pid!).slice(1).map((p) => { try { return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
+  try {
+    let compiling = false;
+    for (let i = 0; i < 600 && !compiling; i++) {
+      compiling = group().some((c) => c.includes('typescript/bin/tsc'));
+      if (!compiling) await sleep(50);
+    }
+    assert.ok(compiling, 'npm start is compiling');
+    process.kill(start.pid!, 'SIGTERM');
+    const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+    assert.notEqual(code, 'timeout', 'npm start ended');
+    // The compiler, left to finish, may run on for seconds; nothing else may start meanwhile or after.
+    const deadline = Date.now() + 60_000;
+    let others: string[] = [];
+    while (Date.now() < deadline) {
+      const mine = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => { try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
+      others = mine.filter((c) => c.includes(root) || (c.includes('dist/') && c.includes('main.js') && c.includes(String(port))));
+      const building = mine.some((c) => c.includes('typescript/bin/tsc') && c.includes('tsconfig.build.json'));
+      if (!building) break;
+      await sleep(200);
+    }
+    await sleep(2000);
+    assert.equal(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answered', () => 'refused'), 'refused', 'no intake was started');
+    assert.deepEqual(others, [], 'no service of this start runs');
+  } finally {
+    try { process.kill(-start.pid!, 'SIGKILL'); } catch { /* gone */ }
     removeDirs(root, scratch);
   }
 });

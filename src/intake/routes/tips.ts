@@ -96,7 +96,7 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     } catch (e) {
       if (e instanceof TipError) log.info({ code: e.code }, 'tip refused');
       else log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'tip failed');
-      await cleanup();
+      await cleanup().catch((err: unknown) => log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'scratch not removed'));
       if (!req.complete) res.set('Connection', 'close');
       if (e instanceof TipError && e.status === 429) res.set('Retry-After', String(e.params.seconds ?? 60));
       // The typed note and links go back into the form, so a refusal never loses them.
