@@ -61,7 +61,8 @@ export function prepareScratch(dir: string, allowDisk: boolean): Scratch {
  * 1 GiB tmpfs file frees its pages in the same call, ~0.15 s of kernel time that the tipster would
  * wait for before their receipt (BENCHMARKS.md, round 11). Here the name goes now, synchronously,
  * so nothing can open the plaintext again, and the pages go when our last descriptor is closed, in
- * a thread-pool thread. The promise says when they are free; it never rejects.
+ * a thread-pool thread. The promise says when they are free; it never rejects. A regular file whose
+ * name cannot be removed throws at once, as rmSync would.
  */
 export function removeScratch(path: string): Promise<void> {
   let fd: number;
