@@ -15,7 +15,9 @@ pids=()
 # needs Redis. Redis stops last when the script alone is signalled (a supervisor, kill); Ctrl-C
 # reaches all three at once (see below).
 cleanup() {
-  trap - EXIT INT TERM HUP
+  # A second signal while we stop the rest must not end the script before Redis is stopped.
+  trap - EXIT
+  trap '' HUP INT TERM
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ -n "$redis_pid" ]; then kill -TERM "$redis_pid" 2>/dev/null || true; fi

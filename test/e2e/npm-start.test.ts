@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startRedis } from '../support/redis.ts';
 import { killAtExit, removeDirs, tempDir } from '../support/cleanup.ts';
-import { processTree } from '../support/proc-tree.ts';
+import { processes, processTree } from '../support/proc-tree.ts';
 
 /** Running, not gone and not a zombie (exited, waiting for its parent to reap it). */
 function alive(pid: number): boolean {
@@ -59,7 +59,7 @@ test('a SIGTERM to npm start (scripts/start.sh) stops the intake and the worker,
     assert.equal(readdirSync(tmp).filter((n) => n.startsWith('buzon-gnupg-')).length, 1, 'the intake made its gpg home');
 
     process.kill(start.pid!, 'SIGTERM');
-    const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout' as const)]);
     assert.notEqual(code, 'timeout', 'npm start ended within 30 s');
     // Helpers of theirs may take a moment longer to notice their parent is gone.
     let left = service.filter(alive);
@@ -103,21 +103,17 @@ test('a SIGTERM to npm start while it compiles ends it with nothing started: no 
     }
     assert.ok(compiling, 'npm start is compiling');
     process.kill(start.pid!, 'SIGTERM');
-    const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout' as const)]);
     assert.notEqual(code, 'timeout', 'npm start ended');
-    // The compiler, left to finish, may run on for seconds; nothing else may start meanwhile or after.
-    const deadline = Date.now() + 60_000;
-    let others: string[] = [];
-    while (Date.now() < deadline) {
-      const mine = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => { try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } });
-      others = mine.filter((c) => c.includes(root) || (c.includes('dist/') && c.includes('main.js') && c.includes(String(port))));
-      const building = mine.some((c) => c.includes('typescript/bin/tsc') && c.includes('tsconfig.build.json'));
-      if (!building) break;
-      await sleep(200);
-    }
+    // The compiler, left to finish, may run on for seconds; nothing else of this start's process
+    // group may start meanwhile or after it.
+    const ours = () => processes().filter((p) => p.pgid === start.pid && p.state !== 'Z').map((p) => {
+      try { return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; }
+    });
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && ours().some((c) => c.includes('typescript/bin/tsc')); ) await sleep(200);
     await sleep(2000);
+    assert.deepEqual(ours().filter((c) => c.includes('dist/') || c.includes('redis-server')), [], 'no service of this start runs');
     assert.equal(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answered', () => 'refused'), 'refused', 'no intake was started');
-    assert.deepEqual(others, [], 'no service of this start runs');
   } finally {
     try { process.kill(-start.pid!, 'SIGKILL'); } catch { /* gone */ }
     removeDirs(root, scratch);
