@@ -12,7 +12,7 @@ COPY . .
 # compiler, ~30-40 MiB more RSS each (BENCHMARKS.md, round 11). The compiler then goes with the dev packages.
 # The image runs dist/ as built (the editor CLI too: node dist/src/editor/cli.js); `npm start` and
 # `npm run start:*`, which compile first, are for a checkout, not for the image. .dockerignore keeps
-# the host's packages, builds, data and keys out of it.
+# the host's packages, builds, data, .env and the demo editor's secret key out of it.
 RUN bash scripts/build.sh && npm prune --omit=dev --no-audit --no-fund
 # NODE_OPTIONS: smaller young generation, as scripts/start.sh sets it (BENCHMARKS.md, round 5).
 ENV NODE_ENV=production HOST=0.0.0.0 SCRATCH_DIR=/dev/shm/buzon NODE_OPTIONS=--max-semi-space-size=4

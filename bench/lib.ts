@@ -111,7 +111,7 @@ export interface Service {
 }
 
 /**
- * As `npm start` runs it: `node dist/...`, built by bench/run.sh (scripts/build.sh). BENCH_PROFILE_DIR
+ * As `npm start` runs it: `node dist/...`, built by scripts/build.sh. BENCH_PROFILE_DIR
  * adds --cpu-prof (Node 20 refuses it in NODE_OPTIONS); profiles are written when the process stops.
  * Detached: the role leads its own process group, for stopAtExit.
  */
@@ -159,7 +159,7 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
     TIPS_PER_MINUTE: '100000000', NOJS_TIPS_PER_MINUTE: '100000000', BARE_TIPS_PER_MINUTE: '100000000',
     ...extraEnv,
   };
-  // What npm start runs: compiled first, unless dist/ is as new as the sources (a bench run on its own).
+  // What npm start runs: compiled first, unless dist/ was built from these very sources.
   execFileSync('bash', ['scripts/build.sh'], { stdio: 'inherit' });
   const intake = stopAtExit(spawnRole('dist/src/intake/main.js', env, INTAKE_ARGS));
   const worker = stopAtExit(spawnRole('dist/workers/main.js', env));
