@@ -14,3 +14,8 @@ export function createLog(level: string, name: string, dest?: DestinationStream)
     timestamp: () => `,"time":"${new Date().toISOString().slice(0, 16)}Z"`,
   }, dest ?? pino.destination(1));
 }
+
+/** What of an error may be logged: its type, never its message, which can quote a path or a tipster's bytes. */
+export function errorType(e: unknown): string {
+  return e instanceof Error ? e.name : 'unknown';
+}

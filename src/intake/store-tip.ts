@@ -16,6 +16,7 @@ import type { SealThread } from '../crypto/seal-thread.ts';
 import { CleaningFailed, EmptyTip, UnsupportedType, TooLarge, BadForm, TipError } from '../errors.ts';
 import { cleanerFor, sniff, streamCleanerFor } from '../sanitize/index.ts';
 import { removeScratch } from '../sanitize/scratch.ts';
+import { errorType } from '../log.ts';
 import type { CleanedStream, Kind, Scratch, Sniffed } from '../sanitize/types.ts';
 import type { Vault, SealedFile, TipDraft } from '../vault/vault.ts';
 import type { Received } from './receive.ts';
@@ -193,7 +194,7 @@ export async function storeTip(store: TipStore, received: Received, scratchPaths
   } catch (e) {
     // The tipster is told why their tip was refused, not that a folder could not be removed (the
     // vault sweeps drafts left behind at its next start).
-    await draft.abort().catch((err: unknown) => store.log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'draft not removed'));
+    await draft.abort().catch((err: unknown) => store.log.error({ err: { type: errorType(err) } }, 'draft not removed'));
     // The route gives the upload budget back when this throws: the RAM it counts must be free by then.
     await Promise.all(freeing);
     throw e;

@@ -21,6 +21,7 @@ import type { PartialStore } from '../tus/partial-store.ts';
 import type { AbuseGate } from '../abuse/gate.ts';
 import type { BytesInFlight } from '../abuse/budget.ts';
 import { newReceipt } from '../receipt.ts';
+import { errorType } from '../../log.ts';
 
 export interface TipRouteDeps extends TipStore {
   config: Config;
@@ -38,6 +39,8 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     const lang = langOf(req);
     const scratchPaths: string[] = [];
     const cleanup = () => Promise.all(scratchPaths.splice(0).map((p) => rm(p, { force: true })));
+    // Where a failed removal must not stop what follows (the route's cleanup runs again in `finally`).
+    const cleanupOrLog = () => cleanup().catch((e: unknown) => log.error({ err: { type: errorType(e) } }, 'scratch not removed'));
     let received: Received | undefined;
     let freed: Promise<void> | undefined;
     // Filled as fields arrive, so a refusal mid-upload still gives back the typed note.
@@ -95,8 +98,8 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       else res.status(201).type('html').send(thanksPage(lang, tip.receipt, tip.files));
     } catch (e) {
       if (e instanceof TipError) log.info({ code: e.code }, 'tip refused');
-      else log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'tip failed');
-      await cleanup().catch((err: unknown) => log.error({ err: { type: err instanceof Error ? err.name : 'unknown' } }, 'scratch not removed'));
+      else log.error({ err: { type: errorType(e) } }, 'tip failed');
+      await cleanupOrLog();
       if (!req.complete) res.set('Connection', 'close');
       if (e instanceof TipError && e.status === 429) res.set('Retry-After', String(e.params.seconds ?? 60));
       // The typed note and links go back into the form, so a refusal never loses them.
@@ -104,9 +107,9 @@ export function tipRoutes(deps: TipRouteDeps): Router {
     } finally {
       // Each step runs even when the one before it fails: a budget never given back would refuse
       // every later upload. It counts RAM, so it comes back last, once the uploads' pages are free.
-      await early?.dispose().catch((e: unknown) => log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'early remux not disposed'));
+      await early?.dispose().catch((e: unknown) => log.error({ err: { type: errorType(e) } }, 'early remux not disposed'));
       await freed;
-      await cleanup().catch((e: unknown) => log.error({ err: { type: e instanceof Error ? e.name : 'unknown' } }, 'scratch not removed'));
+      await cleanupOrLog();
       release?.();
     }
   });
