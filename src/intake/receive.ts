@@ -3,13 +3,13 @@
  * a limit is enforced before a byte over it is kept. The tipster's file name is held only in memory,
  * to name the file back to them in an error; it never reaches the vault, the queue or a log.
  */
-import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { BadForm, TooLarge, type TipError } from '../errors.ts';
 import type { Scratch } from '../sanitize/types.ts';
+import { ScratchWriter } from './scratch-writer.ts';
 
 export interface ReceivedFile {
   rawPath: string;
@@ -39,10 +39,6 @@ export interface ReceiveLimits {
   maxTipBytes: number;
   maxFiles: number;
   maxFieldBytes: number;
-}
-
-function scratchFile(path: string): ReturnType<typeof createWriteStream> {
-  return createWriteStream(path, { mode: 0o600, highWaterMark: 1024 * 1024 });
 }
 
 /** Control and bidi-override characters are dropped so an error page cannot be spoofed. */
@@ -133,8 +129,8 @@ export function receive(
       stream.on('limit', () => fail(new TooLarge('file_too_large', { file: file.clientName })));
       writes.push(
         (tap
-          ? pipeline(stream, counter, tap.stream, scratchFile(file.rawPath))
-          : pipeline(stream, counter, scratchFile(file.rawPath))).then(() => tap?.end(), (e: unknown) => {
+          ? pipeline(stream, counter, tap.stream, new ScratchWriter(file.rawPath))
+          : pipeline(stream, counter, new ScratchWriter(file.rawPath))).then(() => tap?.end(), (e: unknown) => {
           fail(e instanceof TooLarge ? e : new BadForm('upload_interrupted'));
         }),
       );

@@ -1,0 +1,113 @@
+/**
+ * Puts an upload down in its scratch file in batches of about a MiB.
+ *
+ * Why: fs.WriteStream starts a write as soon as the last one returns, so most of an upload went
+ * down in writes of a few network chunks: ~5,500 thread-pool round trips per GiB, each two
+ * wake-ups, on a VM where a wake-up is dear. A 1 GiB upload took 1.48 s to arrive in scratch that
+ * way and 1.23 s in MiB batches (BENCHMARKS.md, round 12). Bytes still reach the file within
+ * FLUSH_MS of arriving when no more follow, for a reader waiting on them (video-early.ts waits
+ * for the moov to be in scratch while it holds the frames back).
+ * Memory: a batch being gathered, one being written, and the stream's own buffer (a MiB each) per
+ * upload, all in the intake's RAM, as before in a WriteStream's buffer.
+ * Threat: none new. The bytes are the same plaintext, held as long as before, and go to the same
+ * file in RAM-backed scratch. The file is made new (`wx`, mode 0600): an existing file or a link
+ * planted at its name is refused, not written through. Its descriptor is closed only once no write
+ * is in flight (FileHandle.close waits), so a late write can never land in a reused descriptor.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+
+const BATCH = 1024 * 1024;
+const FLUSH_MS = 5;
+
+type Done = (e?: Error | null) => void;
+
+export class ScratchWriter extends Writable {
+  private file: FileHandle | undefined;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** The last write queued: writes go down one after the other, in order. */
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly path: string) {
+    super({ highWaterMark: BATCH });
+  }
+
+  override _construct(cb: Done): void {
+    open(this.path, 'wx', 0o600).then((f) => { this.file = f; cb(); }, cb);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: Done): void {
+    this.hold(chunk);
+    this.writeIfFull(cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: Done): void {
+    for (const c of chunks) this.hold(c.chunk);
+    this.writeIfFull(cb);
+  }
+
+  override _final(cb: Done): void {
+    this.writeHeld().then(() => cb(), cb);
+  }
+
+  override _destroy(e: Error | null, cb: Done): void {
+    clearTimeout(this.timer);
+    const f = this.file;
+    this.file = undefined;
+    this.held = [];
+    this.heldBytes = 0;
+    if (!f) return cb(e);
+    f.close().then(() => cb(e), (closeError: Error) => cb(e ?? closeError));
+  }
+
+  private hold(chunk: Buffer): void {
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+  }
+
+  /** A chunk is taken at once until a batch is full; then the next waits until the batch is down. */
+  private writeIfFull(cb: Done): void {
+    if (this.heldBytes >= BATCH) {
+      this.writeHeld().then(() => cb(), cb);
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      if (this.heldBytes > 0) this.writeHeld().catch((e: Error) => this.destroy(e));
+    }, FLUSH_MS);
+    cb();
+  }
+
+  private writeHeld(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const bufs = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    const done = this.writing.then(() => this.writeAll(bufs));
+    this.writing = done.catch(() => {});
+    return done;
+  }
+
+  private async writeAll(bufs: Buffer[]): Promise<void> {
+    // A regular file takes a writev whole unless it hits a limit (space, RLIMIT_FSIZE); the write
+    // of what is left then reports that limit's error.
+    while (bufs.length > 0) {
+      const f = this.file;
+      if (!f) throw new Error('scratch file closed');
+      let { bytesWritten: n } = await f.writev(bufs);
+      if (n === 0) throw new Error('scratch file took no bytes');
+      const rest: Buffer[] = [];
+      for (const b of bufs) {
+        if (n >= b.length) n -= b.length;
+        else {
+          rest.push(n > 0 ? b.subarray(n) : b);
+          n = 0;
+        }
+      }
+      bufs = rest;
+    }
+  }
+}
