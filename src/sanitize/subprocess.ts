@@ -39,8 +39,20 @@ const DEFAULTS: Required<ToolLimits> = {
 const MAX_STDOUT = 64 * 1024 * 1024;
 const MAX_STDERR = 64 * 1024;
 
+/**
+ * Sets the send buffer of the socket that is its standard output (argument 1, in bytes), then runs
+ * the rest of its arguments. Node has no call for a socket option on a child's stdio (a socketpair);
+ * perl, which exiftool already needs, has. A fixed program: nothing in it or in its arguments comes
+ * from a tipster, and exec runs no shell. `0 +`: perl would pass a string's bytes, not its number.
+ * Best effort: the kernel caps the size at net.core.wmem_max, and an exec that fails exits 127,
+ * which fails the tool as a missing one would.
+ */
+const SET_SEND_BUFFER = 'use Socket; setsockopt(STDOUT, SOL_SOCKET, SO_SNDBUF, 0 + shift); exec { $ARGV[0] } @ARGV; exit 127';
+
 /** The tool under prlimit, with no shell and a minimal environment: no proxies, no locale surprises. */
-function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>, progressFd = false): ChildProcessByStdio<null, Readable, Readable> {
+function spawnLimited(
+  cmd: string, args: string[], l: Required<ToolLimits>, progressFd = false, sendBuffer?: number,
+): ChildProcessByStdio<null, Readable, Readable> {
   const prlimitArgs = [
     `--as=${l.memoryBytes}`,
     `--cpu=${l.cpuSeconds}`,
@@ -50,7 +62,10 @@ function spawnLimited(cmd: string, args: string[], l: Required<ToolLimits>, prog
     cmd,
     ...args,
   ];
-  return spawn('prlimit', prlimitArgs, {
+  const [file, argv] = sendBuffer === undefined
+    ? ['prlimit', prlimitArgs]
+    : ['perl', ['-e', SET_SEND_BUFFER, String(sendBuffer), 'prlimit', ...prlimitArgs]];
+  return spawn(file, argv, {
     stdio: progressFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
   }) as ChildProcessByStdio<null, Readable, Readable>;
@@ -90,11 +105,12 @@ export interface StreamedTool {
  * The same tool, under the same limits, with its standard output left as a pipe for the caller:
  * read in Node, or passed straight to another process (a full pipe stops the tool). Whoever uses
  * the output must also wait for `exited`: a pipe ends the same way whether the tool succeeded or
- * failed after writing most of its output.
+ * failed after writing most of its output. `sendBuffer`: how far, in bytes, the tool may write
+ * ahead of whoever reads the pipe (SET_SEND_BUFFER).
  */
-export function streamTool(cmd: string, args: string[], limits: ToolLimits = {}): StreamedTool {
+export function streamTool(cmd: string, args: string[], limits: ToolLimits = {}, opts: { sendBuffer?: number } = {}): StreamedTool {
   const l = { ...DEFAULTS, ...limits };
-  const child = spawnLimited(cmd, args, l, true);
+  const child = spawnLimited(cmd, args, l, true, opts.sendBuffer);
   let err = '';
   let progress = '';
   child.stderr.on('data', (b: Buffer) => {

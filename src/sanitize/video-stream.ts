@@ -35,6 +35,17 @@ const FRAGMENTED = [
   '-frag_size', String(FRAGMENT_BYTES),
 ];
 
+/**
+ * How far ffmpeg may write ahead of the seal reading its pipe. ffmpeg writes a fragment at once (up
+ * to FRAGMENT_BYTES), then reads the next from the input while gpg drains the pipe; with the default
+ * ~200 KiB, gpg then waits, and ffmpeg and gpg take turns instead of running side by side. With 4 MiB
+ * (the kernel doubles it), ffmpeg and gpg alone on 1 GiB took 2.9–3.1 s instead of 3.3–3.7 s, gpg
+ * alone 2.7 s (BENCHMARKS.md, round 11); the service's own remux-and-seal of 1 GiB into the vault,
+ * 3.45–3.57 s instead of 3.83–4.04 s (round 12). The kernel caps it at net.core.wmem_max (README).
+ * Kernel memory, at most one per running remux.
+ */
+const SEND_BUFFER = 4 * 1024 * 1024;
+
 /** ffmpeg's own count of the bytes it wrote, from the last block of `-progress`. */
 function totalSize(progress: string): number | undefined {
   const all = [...progress.matchAll(/^total_size=(\d+)$/gm)];
@@ -57,7 +68,7 @@ export function remuxStream(plan: RemuxPlan, type: string): CleanedStream {
     ...plan.args, '-progress', 'pipe:3', '-stats_period', '5', ...FRAGMENTED,
     // RLIMIT_FSIZE does not cover a pipe: ffmpeg stops itself here, and we refuse what reached it.
     '-fs', String(maxBytes), '-f', muxer.format, 'pipe:1',
-  ], plan.limits);
+  ], plan.limits, { sendBuffer: SEND_BUFFER });
   const sei = { removed: 0, shrunk: 0 };
   const spliced = rewriteMoov ? spliceCleanMoov(tool.stdout, sei) : undefined;
   const cleaned: CleanedStream = {
