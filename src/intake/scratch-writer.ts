@@ -1,14 +1,15 @@
 /**
- * Puts an upload down in its scratch file in batches of about a MiB.
+ * Puts an upload down in its scratch file in batches of up to a MiB.
  *
  * Why: fs.WriteStream starts a write as soon as the last one returns, so most of an upload went
  * down in writes of a few network chunks: ~5,500 thread-pool round trips per GiB, each two
  * wake-ups, on a VM where a wake-up is dear. A 1 GiB upload took 1.48 s to arrive in scratch that
- * way and 1.23 s in MiB batches (BENCHMARKS.md, round 12). Bytes still reach the file within
+ * way and 1.1 s in MiB batches (BENCHMARKS.md, round 12). Bytes still reach the file within
  * FLUSH_MS of arriving when no more follow, for a reader waiting on them (video-early.ts waits
  * for the moov to be in scratch while it holds the frames back).
- * Memory: a batch being gathered, one being written, and the stream's own buffer (a MiB each) per
- * upload, all in the intake's RAM, as before in a WriteStream's buffer.
+ * Memory: per upload, a batch being gathered, one being written and the stream's own 64 KiB. The
+ * uploads being received share SHARED_BYTES of batches: one to four get a MiB each, twenty get
+ * 200 KiB each. With a MiB each, twenty concurrent uploads took the intake from 202 to 287 MiB.
  * Threat: none new. The bytes are the same plaintext, held as long as before, and go to the same
  * file in RAM-backed scratch. The file is made new (`wx`, mode 0600): an existing file or a link
  * planted at its name is refused, not written through. Its descriptor is closed only once no write
@@ -17,8 +18,18 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 
-const BATCH = 1024 * 1024;
+const MIB = 1024 * 1024;
+const SHARED_BYTES = 4 * MIB;
+const MAX_BATCH = MIB;
+const MIN_BATCH = 64 * 1024;
 const FLUSH_MS = 5;
+
+/** Writers open now: they share SHARED_BYTES. */
+let writersOpen = 0;
+
+function batchBytes(): number {
+  return Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(SHARED_BYTES / Math.max(1, writersOpen))));
+}
 
 type Done = (e?: Error | null) => void;
 
@@ -28,14 +39,22 @@ export class ScratchWriter extends Writable {
   private heldBytes = 0;
   /** The last write queued: writes go down one after the other, in order. */
   private writing: Promise<void> = Promise.resolve();
+  /** Bytes queued or being written. */
+  private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  private counted = false;
 
   constructor(private readonly path: string) {
-    super({ highWaterMark: BATCH });
+    super({ highWaterMark: MIN_BATCH });
   }
 
   override _construct(cb: Done): void {
-    open(this.path, 'wx', 0o600).then((f) => { this.file = f; cb(); }, cb);
+    open(this.path, 'wx', 0o600).then((f) => {
+      this.file = f;
+      this.counted = true;
+      writersOpen++;
+      cb();
+    }, cb);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: Done): void {
@@ -54,6 +73,8 @@ export class ScratchWriter extends Writable {
 
   override _destroy(e: Error | null, cb: Done): void {
     clearTimeout(this.timer);
+    if (this.counted) writersOpen--;
+    this.counted = false;
     const f = this.file;
     this.file = undefined;
     this.held = [];
@@ -63,21 +84,36 @@ export class ScratchWriter extends Writable {
   }
 
   private hold(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     this.held.push(chunk);
     this.heldBytes += chunk.length;
   }
 
-  /** A chunk is taken at once until a batch is full; then the next waits until the batch is down. */
+  /**
+   * A chunk is taken at once until a batch is full. A full batch is written while the next one
+   * gathers: the next chunk waits only until the batch before this one is down. So an upload holds
+   * at most two batches and the stream's buffer, however slow the thread pool (review, session 10:
+   * writes left to a timer alone piled up without bound while the pool was busy).
+   */
   private writeIfFull(cb: Done): void {
-    if (this.heldBytes >= BATCH) {
-      this.writeHeld().then(() => cb(), cb);
+    if (this.heldBytes >= batchBytes()) {
+      const before = this.writing;
+      this.writeHeld().catch((e: Error) => this.destroy(e));
+      before.then(() => cb());
       return;
     }
+    this.armTimer();
+    cb();
+  }
+
+  /** What is held goes down after FLUSH_MS without more, once no write is in flight. */
+  private armTimer(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      if (this.heldBytes > 0) this.writeHeld().catch((e: Error) => this.destroy(e));
+      if (this.heldBytes === 0) return;
+      if (this.pendingBytes > 0) return this.armTimer();
+      this.writeHeld().catch((e: Error) => this.destroy(e));
     }, FLUSH_MS);
-    cb();
   }
 
   private writeHeld(): Promise<void> {
@@ -86,7 +122,9 @@ export class ScratchWriter extends Writable {
     const bufs = this.held;
     this.held = [];
     this.heldBytes = 0;
-    const done = this.writing.then(() => this.writeAll(bufs));
+    const bytes = bufs.reduce((n, b) => n + b.length, 0);
+    this.pendingBytes += bytes;
+    const done = this.writing.then(() => this.writeAll(bufs)).finally(() => { this.pendingBytes -= bytes; });
     this.writing = done.catch(() => {});
     return done;
   }
