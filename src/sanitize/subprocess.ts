@@ -44,10 +44,11 @@ const MAX_STDERR = 64 * 1024;
  * the rest of its arguments. Node has no call for a socket option on a child's stdio (a socketpair);
  * perl, which exiftool already needs, has. A fixed program: nothing in it or in its arguments comes
  * from a tipster, and exec runs no shell. `0 +`: perl would pass a string's bytes, not its number.
- * Best effort: the kernel caps the size at net.core.wmem_max, and an exec that fails exits 127,
- * which fails the tool as a missing one would.
+ * Best effort: the kernel caps the size at net.core.wmem_max (and doubles what it grants). An exec
+ * that fails says so on stderr and exits 127, which fails the tool as a missing one would. `--`
+ * ends perl's own switches, so no argument after it is read as one.
  */
-const SET_SEND_BUFFER = 'use Socket; setsockopt(STDOUT, SOL_SOCKET, SO_SNDBUF, 0 + shift); exec { $ARGV[0] } @ARGV; exit 127';
+const SET_SEND_BUFFER = 'use Socket; setsockopt(STDOUT, SOL_SOCKET, SO_SNDBUF, 0 + shift); exec { $ARGV[0] } @ARGV; print STDERR "exec $ARGV[0] failed\n"; exit 127';
 
 /** The tool under prlimit, with no shell and a minimal environment: no proxies, no locale surprises. */
 function spawnLimited(
@@ -64,7 +65,7 @@ function spawnLimited(
   ];
   const [file, argv] = sendBuffer === undefined
     ? ['prlimit', prlimitArgs]
-    : ['perl', ['-e', SET_SEND_BUFFER, String(sendBuffer), 'prlimit', ...prlimitArgs]];
+    : ['perl', ['-e', SET_SEND_BUFFER, '--', String(sendBuffer), 'prlimit', ...prlimitArgs]];
   return spawn(file, argv, {
     stdio: progressFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
