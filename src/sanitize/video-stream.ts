@@ -42,7 +42,7 @@ const FRAGMENTED = [
  * (the kernel doubles it), ffmpeg and gpg alone on 1 GiB took 2.9–3.1 s instead of 3.3–3.7 s, gpg
  * alone 2.7 s (BENCHMARKS.md, round 11); the service's own remux-and-seal of 1 GiB into the vault,
  * 3.45–3.57 s instead of 3.83–4.04 s (round 12). The kernel caps it at net.core.wmem_max (README).
- * Kernel memory, at most one per running remux.
+ * Kernel memory, about twice this (the kernel doubles it), one per running remux.
  */
 const SEND_BUFFER = 4 * 1024 * 1024;
 
