@@ -84,7 +84,9 @@ export function tipRoutes(deps: TipRouteDeps): Router {
       const tip = await storeTip(deps, received, scratchPaths, early);
       ({ freed } = tip);
       await claimed.done();
-      await cleanup();
+      // The tip is committed: a scratch file that will not go is logged (and tried again below, and
+      // swept at the next start), never a refusal that would send the tipster to upload it again.
+      await cleanupOrLog();
       // The tip is durable in the vault: if Redis is slow or gone, the outbox sweep queues it, so
       // the tipster is not kept waiting for their receipt.
       await Promise.race([
