@@ -7,9 +7,12 @@
  * way and 1.1 s in MiB batches (BENCHMARKS.md, round 12). Bytes still reach the file within
  * FLUSH_MS of arriving when no more follow, for a reader waiting on them (video-early.ts waits
  * for the moov to be in scratch while it holds the frames back).
- * Memory: per upload, a batch being gathered, one being written and the stream's own 64 KiB. The
- * uploads being received share SHARED_BYTES of batches: one to four get a MiB each, twenty get
- * 200 KiB each. With a MiB each, twenty concurrent uploads took the intake from 202 to 287 MiB.
+ * Memory: per upload, at most a batch being gathered, one being written and the stream's own 64 KiB.
+ * The batch size is SHARED_BYTES split among the uploads open, between 256 KiB and a MiB: one to
+ * four uploads get a MiB each, twenty get 256 KiB each (at most ~12 MiB for all twenty). With a MiB
+ * each, twenty concurrent uploads took the intake from 202 to 287 MiB. The split counts idle
+ * uploads too, so many stalled ones only bring everyone down to 256 KiB batches, which write no
+ * more often than the WriteStream this replaced (review, session 10).
  * Threat: none new. The bytes are the same plaintext, held as long as before, and go to the same
  * file in RAM-backed scratch. The file is made new (`wx`, mode 0600): an existing file or a link
  * planted at its name is refused, not written through. Its descriptor is closed only once no write
@@ -21,10 +24,12 @@ import { Writable } from 'node:stream';
 const MIB = 1024 * 1024;
 const SHARED_BYTES = 4 * MIB;
 const MAX_BATCH = MIB;
-const MIN_BATCH = 64 * 1024;
+const MIN_BATCH = 256 * 1024;
+/** The stream's own buffer, beyond the batches. */
+const STREAM_BUFFER = 64 * 1024;
 const FLUSH_MS = 5;
 
-/** Writers open now: they share SHARED_BYTES. */
+/** Writers open now: their batch size is SHARED_BYTES split among them. */
 let writersOpen = 0;
 
 function batchBytes(): number {
@@ -45,7 +50,7 @@ export class ScratchWriter extends Writable {
   private counted = false;
 
   constructor(private readonly path: string) {
-    super({ highWaterMark: MIN_BATCH });
+    super({ highWaterMark: STREAM_BUFFER });
   }
 
   override _construct(cb: Done): void {
