@@ -48,7 +48,7 @@ const MAX_STDERR = 64 * 1024;
  * that fails says so on stderr and exits 127, which fails the tool as a missing one would. `--`
  * ends perl's own switches, so no argument after it is read as one.
  */
-const SET_SEND_BUFFER = 'use Socket; setsockopt(STDOUT, SOL_SOCKET, SO_SNDBUF, 0 + shift); exec { $ARGV[0] } @ARGV; print STDERR "exec $ARGV[0] failed\n"; exit 127';
+const SET_SEND_BUFFER = 'use Socket; setsockopt(STDOUT, SOL_SOCKET, SO_SNDBUF, 0 + shift); exec { $ARGV[0] } @ARGV; print STDERR "exec $ARGV[0] failed: $!\n"; exit 127';
 
 /** The tool under prlimit, with no shell and a minimal environment: no proxies, no locale surprises. */
 function spawnLimited(
