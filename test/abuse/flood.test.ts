@@ -50,6 +50,7 @@ test('a script sending 10,000 spam tips is held to the budget, while a real tips
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     }
   };
+  const firstMinute = Math.floor(Date.now() / 60_000);
   const flood = Promise.all(Array.from({ length: 32 }, spam));
 
   await new Promise((r) => setTimeout(r, 1200));
@@ -62,10 +63,12 @@ test('a script sending 10,000 spam tips is held to the budget, while a real tips
   await request(svc.intake.app).post('/tips').set('Accept', 'application/json').field('altcha', altcha).field('note', 'Real tip, with JavaScript').expect(201);
 
   await flood;
+  // The budget is per clock minute, and the flood (~15 s alone) may span several on a loaded
+  // machine, each with its own 5: the bound counts the minutes it touched.
+  const minutes = Math.floor(Date.now() / 60_000) - firstMinute + 1;
   const accepted = statuses.get(201) ?? 0;
   assert.equal((statuses.get(429) ?? 0) + accepted, 10_000, `only 201 and 429: ${JSON.stringify([...statuses])}`);
-  // A minute boundary may fall inside the flood: at most two windows of the bare budget.
-  assert.ok(accepted <= 10, `spam accepted: ${accepted}`);
+  assert.ok(accepted <= 5 * minutes, `spam accepted: ${accepted} over ${minutes} clock minutes`);
   const tips = readdirSync(join(svc.config.UPLOADS_DIR, 'tips')).length;
   assert.equal(tips, accepted + 2);
   // The service is still up.
