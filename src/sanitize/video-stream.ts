@@ -41,8 +41,8 @@ const FRAGMENTED = [
  * ~200 KiB, gpg then waits, and ffmpeg and gpg take turns instead of running side by side. With 4 MiB
  * (the kernel doubles it), ffmpeg and gpg alone on 1 GiB took 2.9–3.1 s instead of 3.3–3.7 s, gpg
  * alone 2.7 s (BENCHMARKS.md, round 11); the service's own remux-and-seal of 1 GiB into the vault,
- * 3.45–3.57 s instead of 3.83–4.04 s (round 12). The kernel caps it at net.core.wmem_max (README).
- * Kernel memory, about twice this (the kernel doubles it), one per running remux.
+ * 3.45–3.57 s instead of 3.83–4.04 s (round 12). The kernel caps the request at net.core.wmem_max
+ * (README). Kernel memory, about 8 MiB, one per running remux.
  */
 const SEND_BUFFER = 4 * 1024 * 1024;
 
