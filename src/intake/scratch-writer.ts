@@ -124,10 +124,9 @@ export class ScratchWriter extends Writable {
   private writeHeld(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const bufs = this.held;
+    const [bufs, bytes] = [this.held, this.heldBytes];
     this.held = [];
     this.heldBytes = 0;
-    const bytes = bufs.reduce((n, b) => n + b.length, 0);
     this.pendingBytes += bytes;
     const done = this.writing.then(() => this.writeAll(bufs)).finally(() => { this.pendingBytes -= bytes; });
     this.writing = done.catch(() => {});
