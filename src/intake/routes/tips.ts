@@ -38,7 +38,14 @@ export function tipRoutes(deps: TipRouteDeps): Router {
   r.post('/tips', async (req: Request, res: Response) => {
     const lang = langOf(req);
     const scratchPaths: string[] = [];
-    const cleanup = () => Promise.all(scratchPaths.splice(0).map((p) => rm(p, { force: true })));
+    // A path whose removal fails stays listed, so the `finally` below tries it again.
+    const cleanup = async () => {
+      const paths = scratchPaths.splice(0);
+      const results = await Promise.allSettled(paths.map((p) => rm(p, { force: true })));
+      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ path: paths[i]!, reason: r.reason as unknown }] : []));
+      scratchPaths.push(...failed.map((f) => f.path));
+      if (failed.length > 0) throw failed[0]!.reason;
+    };
     // Where a failed removal must not stop what follows (the route's cleanup runs again in `finally`).
     const cleanupOrLog = () => cleanup().catch((e: unknown) => log.error({ err: { type: errorType(e) } }, 'scratch not removed'));
     let received: Received | undefined;
