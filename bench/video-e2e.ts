@@ -4,9 +4,9 @@
  * node process of the service, which is started fresh for each size so each peak is that size's.
  * Env: VIDEO_SIZES_MIB (default "100,1024,2048"), BENCH_RUNS (default 3), VIDEO_SETTLE_SECONDS (below),
  * VIDEO_CODEC (h264, the default, or hevc: the iPhone's codec, whose output moov passes through the
- * intake to be cleaned, video-stream.ts), VIDEO_MOOV (first, the default: a fast-start MP4 as phones
- * and messengers send, remuxed while it uploads, video-early.ts; or last: ffmpeg's default layout,
- * remuxed once the upload is whole).
+ * intake to be cleaned, video-stream.ts), VIDEO_MOOV (the layouts to measure, "first,last" by default:
+ * first is a fast-start MP4 as messengers and the web send, remuxed while it uploads, video-early.ts;
+ * last is what a phone's camera and ffmpeg write by default, remuxed once the upload is whole).
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
@@ -19,15 +19,15 @@ const n = runs(3);
 const work = tempDir('buzon-bench-video-');
 
 const codec = process.env.VIDEO_CODEC ?? 'h264';
-const moov = process.env.VIDEO_MOOV ?? 'first';
-if (moov !== 'first' && moov !== 'last') throw new Error('VIDEO_MOOV is first or last');
+const layouts = (process.env.VIDEO_MOOV ?? 'first,last').split(',');
+if (layouts.some((m) => m !== 'first' && m !== 'last')) throw new Error('VIDEO_MOOV is first, last, or both: first,last');
 
-/** The noisy clip, looped with -c copy to about `mib` MiB. */
-function makeMp4(mib: number): string {
+/** The noisy clip, looped with -c copy to about `mib` MiB, with its moov first or last. */
+function makeMp4(mib: number, moov: string): string {
   const base = join(work, 'base.mp4');
-  try { statSync(base); } catch { makeNoisyClip(base, codec); }
+  try { statSync(base); } catch { makeNoisyClip(base, codec, 'first'); }
   const loops = Math.max(0, Math.round((mib * MiB) / statSync(base).size) - 1);
-  const out = join(work, `video-${mib}.mp4`);
+  const out = join(work, `video-${mib}-${moov}.mp4`);
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(loops), '-i', base, '-c', 'copy',
     ...(moov === 'first' ? ['-movflags', '+faststart'] : []), out]);
   return out;
@@ -46,8 +46,8 @@ const settle = () => (settleMs > 0 ? sleep(settleMs) : Promise.resolve());
 
 const ed = makeEditors(work);
 try {
-  for (const mib of sizes) {
-    const file = makeMp4(mib);
+  for (const mib of sizes) for (const moov of layouts) {
+    const file = makeMp4(mib, moov);
     const real = statSync(file).size / MiB;
     const svc = await startService(ed);
     try {
@@ -82,7 +82,7 @@ try {
       console.log(`  peak RSS MiB: ${peaks.all.map((p) => `${p.role}:${p.pid}=${p.hwmMiB.toFixed(0)}`).join(' ')}`);
       report(`MP4 ${codec === 'hevc' ? '(HEVC) ' : ''}moov ${moov} ${real.toFixed(0)} MiB end to end${settleMs > 0 ? `, ${settleMs / 1000} s settle` : ''}`, `${rate.median.toFixed(0)} MiB/s = ${ratio.median.toFixed(2)}× gpg (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)})`,
         `gpg -z 0 ${gpgRate.median.toFixed(0)} MiB/s`, '≥0.5× gpg');
-      report(`MP4 ${real.toFixed(0)} MiB peak RSS`, `intake ${peaks.intake.toFixed(0)} MiB, worker ${peaks.worker.toFixed(0)} MiB`, '-', '<256 MiB, flat');
+      report(`MP4 moov ${moov} ${real.toFixed(0)} MiB peak RSS`, `intake ${peaks.intake.toFixed(0)} MiB, worker ${peaks.worker.toFixed(0)} MiB`, '-', '<256 MiB, flat');
     } finally {
       await svc.stop();
       rmSync(file, { force: true });
