@@ -15,6 +15,8 @@ export interface Editor {
   fingerprint: string;
   key: openpgp.PublicKey;
   demo: boolean;
+  /** When the key, or the subkey tips are sealed to, stops being usable; undefined if never. */
+  expires: Date | undefined;
 }
 
 export class KeyringError extends Error {}
@@ -44,13 +46,16 @@ async function checkKey(file: string, armored: string, now: Date): Promise<Edito
   if (expires instanceof Date && expires.getTime() <= now.getTime()) {
     throw new KeyringError(`${file}: the key expired on ${expires.toISOString().slice(0, 10)}`);
   }
+  let sealTo: openpgp.Key | openpgp.Subkey;
   try {
-    await key.getEncryptionKey(undefined, now);
+    sealTo = await key.getEncryptionKey(undefined, now);
   } catch {
     throw new KeyringError(`${file}: the key has no valid encryption subkey (expired, revoked or signing-only)`);
   }
   const demo = key.getUserIDs().some((u) => u.includes(DEMO_EMAIL));
-  return { file, fingerprint: key.getFingerprint().toUpperCase(), key: key.toPublic(), demo };
+  const ends = [expires, await sealTo.getExpirationTime()].filter((d): d is Date => d instanceof Date);
+  const soonest = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : undefined;
+  return { file, fingerprint: key.getFingerprint().toUpperCase(), key: key.toPublic(), demo, expires: soonest };
 }
 
 export async function loadKeyring(dir: string, now = new Date()): Promise<Keyring> {

@@ -31,6 +31,27 @@ export interface Intake {
   close(): Promise<void>;
 }
 
+/** How long before an editor key expires the log says so, at start and then daily. */
+const EXPIRY_WARNING_MS = 30 * 24 * 3600_000;
+const DAY_MS = 24 * 3600_000;
+
+function dateOf(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * Keys are read at start only, and openpgp.js and gpg both refuse to seal to an expired key: from
+ * the day one expires, every tip is refused until it is renewed (or removed) and the service is
+ * restarted. A service that runs for months says so ahead of time.
+ */
+export function warnExpiring(keyring: Keyring, log: Logger, now = Date.now()): void {
+  for (const e of keyring.editors) {
+    if (e.expires && e.expires.getTime() - now < EXPIRY_WARNING_MS) {
+      log.warn({ file: e.file, expires: dateOf(e.expires) }, 'editor key expires soon: renew it and restart, or every tip will be refused from that day');
+    }
+  }
+}
+
 export async function loadEditors(config: Config, log: Logger): Promise<Keyring> {
   if (config.NODE_ENV !== 'production' && (await ensureDemoKey(config.KEYS_DIR, config.DEMO_KEY_DIR))) {
     log.warn(`DEMO KEYS: made a demo editor key; its secret key is in ${config.DEMO_KEY_DIR}. Not for real tips.`);
@@ -39,7 +60,16 @@ export async function loadEditors(config: Config, log: Logger): Promise<Keyring>
   if (keyring.demo && config.NODE_ENV === 'production') {
     throw new KeyringError('demo-editor.asc: the demo editor key is refused with NODE_ENV=production; put your editors\' keys in KEYS_DIR');
   }
-  for (const e of keyring.editors) log.info({ file: e.file, fingerprint: e.fingerprint, demo: e.demo }, 'editor key');
+  // The demo key beside real ones: every tip would also be sealed to a key whose secret half sits
+  // on this server (DEMO_KEY_DIR), so whoever seizes it reads every tip. Adding keys is not enough.
+  const demoFiles = keyring.editors.filter((e) => e.demo).map((e) => e.file);
+  if (demoFiles.length > 0 && demoFiles.length < keyring.editors.length) {
+    throw new KeyringError(`${demoFiles.join(', ')}: the demo editor key is still in KEYS_DIR beside your editors' keys, and its secret key is on this server; remove ${demoFiles.join(', ')} and the ${config.DEMO_KEY_DIR} folder`);
+  }
+  for (const e of keyring.editors) {
+    log.info({ file: e.file, fingerprint: e.fingerprint, demo: e.demo, expires: e.expires ? dateOf(e.expires) : 'never' }, 'editor key');
+  }
+  warnExpiring(keyring, log);
   if (keyring.demo) log.warn('DEMO KEYS IN USE: anyone with the demo secret key can read tips. Replace it before real use.');
   return keyring;
 }
@@ -91,6 +121,8 @@ async function assemble(config: Config, log: Logger, keyring: Keyring, scratch: 
     }
   };
   const stopSweep = startReconciler(vault, queue, log, config.OUTBOX_SWEEP_SECONDS * 1000);
+  const expiryTimer = setInterval(() => warnExpiring(keyring, log), DAY_MS);
+  expiryTimer.unref();
   const gate = new AbuseGate(config.ABUSE_SECRET ? Buffer.from(config.ABUSE_SECRET) : randomBytes(32), {
     tipsPerMinute: config.TIPS_PER_MINUTE,
     ticketTipsPerMinute: config.NOJS_TIPS_PER_MINUTE,
@@ -116,6 +148,7 @@ async function assemble(config: Config, log: Logger, keyring: Keyring, scratch: 
     },
     async close() {
       stopSweep();
+      clearInterval(expiryTimer);
       await queue.close().catch(() => {});
       probe.disconnect();
       disposeGpgSealer(gpg);

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Config } from '../../src/config.ts';
+import { ensureDemoKey } from '../../src/crypto/demo-key.ts';
 import { loadKeyring, KeyringError } from '../../src/crypto/keyring.ts';
+import { loadEditors, warnExpiring } from '../../src/intake/intake.ts';
+import { createLog } from '../../src/log.ts';
 import { gpg, makeEditor, writeKey } from '../support/gpg.ts';
 import { gpgHome, removeDirs, tempDir } from '../support/cleanup.ts';
 
@@ -121,4 +127,53 @@ test('a first start with an empty keys folder makes a demo key outside it; produ
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /no editor key/);
   assert.equal(existsSync(join(demo, 'demo')), false);
+});
+
+/** loadEditors() as the intake's start calls it, with its log lines kept. */
+async function loadForStart(keys: string, demoDir: string): Promise<{ ring: Awaited<ReturnType<typeof loadEditors>>; logs: string; log: Logger; sink: string[] }> {
+  const sink: string[] = [];
+  const log = createLog('info', 'intake', new Writable({ write(c: Buffer, _e, cb) { sink.push(c.toString()); cb(); } }));
+  const config = { NODE_ENV: 'test', KEYS_DIR: keys, DEMO_KEY_DIR: demoDir } as Config;
+  const ring = await loadEditors(config, log);
+  return { ring, logs: sink.join(''), log, sink };
+}
+
+test('an editor key whose encryption subkey expires within 30 days is named at start with its date, and again by the daily check', async () => {
+  const home = tempHome();
+  gpg(home, ['--passphrase', '', '--quick-gen-key', 'soon@example.org', 'ed25519', 'sign', '0']);
+  const fpr = gpg(home, ['--with-colons', '--list-keys']).toString().split('\n').find((l) => l.startsWith('fpr'))!.split(':')[9]!;
+  gpg(home, ['--passphrase', '', '--quick-add-key', fpr, 'cv25519', 'encr', '10d']);
+  const dir = keysDir();
+  writeKey(dir, 'soon.asc', gpg(home, ['--armor', '--export']).toString());
+  writeKey(dir, 'later.asc', tempEditor('cv25519').publicKey);
+  const { ring, logs, log, sink } = await loadForStart(dir, join(dir, 'no-demo'));
+  const soon = ring.editors.find((e) => e.file === 'soon.asc')!;
+  // The subkey's date, not the primary key's (which never expires): tips are sealed to the subkey.
+  const days = (soon.expires!.getTime() - Date.now()) / 86_400_000;
+  assert.ok(days > 9 && days <= 10, `expires in ${days} days`);
+  assert.equal(ring.editors.find((e) => e.file === 'later.asc')!.expires, undefined);
+  const warnings = logs.split('\n').filter((l) => l.includes('expires soon'));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /"file":"soon\.asc"/);
+  assert.ok(warnings[0]!.includes(`"expires":"${soon.expires!.toISOString().slice(0, 10)}"`));
+  // The daily check of a service that runs for months: quiet until 30 days before, then loud.
+  sink.length = 0;
+  warnExpiring(ring, log, soon.expires!.getTime() - 31 * 86_400_000);
+  assert.equal(sink.length, 0);
+  warnExpiring(ring, log, soon.expires!.getTime() - 29 * 86_400_000);
+  assert.match(sink.join(''), /soon\.asc.*expires soon/);
+});
+
+test("the demo key left in KEYS_DIR beside an editor's key refuses the start, naming the files to remove", async () => {
+  const dir = keysDir();
+  const demoDir = join(dir, '..', `demo-of-${dir.split('/').pop()}`);
+  assert.equal(await ensureDemoKey(dir, demoDir), true);
+  // Alone, the demo key is accepted (a first try of the service), and says so.
+  const alone = await loadForStart(dir, demoDir);
+  assert.equal(alone.ring.demo, true);
+  assert.match(alone.logs, /DEMO KEYS IN USE/);
+  writeKey(dir, 'ana.asc', tempEditor('cv25519').publicKey);
+  await assert.rejects(loadForStart(dir, demoDir), (e: Error) => e instanceof KeyringError
+    && /demo-editor\.asc: the demo editor key is still in KEYS_DIR beside your editors' keys/.test(e.message)
+    && e.message.includes(demoDir));
 });
