@@ -35,6 +35,10 @@ async function main(): Promise<number> {
   const report = await decryptInbox(values.inbox!, values.out!, key);
   process.stdout.write(`opened ${report.opened.length} tip(s) into ${values.out}; ${report.skipped.length} already open\n`);
   for (const id of report.opened) process.stdout.write(`  ${id}\n`);
+  if (report.notForKey.length > 0) {
+    process.stderr.write(`buzon editor: this key cannot open ${report.notForKey.length} tip(s), sealed to other editors (before this key was added?); left as they are:\n`);
+    for (const id of report.notForKey) process.stderr.write(`  ${id}\n`);
+  }
   return 0;
 }
 

@@ -15,10 +15,12 @@ const SAFE_NAME = /^(photo|video|audio|document)-[0-9]+\.[a-z0-9]{1,5}$/;
 export interface DecryptReport {
   opened: string[];
   skipped: string[];
+  /** Tips this key cannot open: sealed before this editor's key was added, or to other editors only. */
+  notForKey: string[];
 }
 
 export async function decryptInbox(inbox: string, outDir: string, key: openpgp.PrivateKey): Promise<DecryptReport> {
-  const report: DecryptReport = { opened: [], skipped: [] };
+  const report: DecryptReport = { opened: [], skipped: [], notForKey: [] };
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   for (const tipId of (await readdir(inbox)).filter((n) => TIP_ID.test(n)).sort()) {
     const dest = join(outDir, tipId);
@@ -31,21 +33,36 @@ export async function decryptInbox(inbox: string, outDir: string, key: openpgp.P
     try {
       manifest = JSON.parse(new TextDecoder().decode(await decryptToBytes(join(src, MANIFEST_NAME), key))) as Manifest;
     } catch {
-      throw new WrongKey(`tip ${tipId}: this key cannot open it (it was sealed to other editors, or the key is wrong)`);
+      // Named, and the rest still opened: an editor whose key was added later can read the newer tips.
+      report.notForKey.push(tipId);
+      continue;
     }
+    // Written aside and renamed into place whole: a tip that fails half way leaves nothing behind,
+    // neither a half tip that looks whole nor its note in a folder nobody looks at.
     const staging = `${dest}.partial`;
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true, mode: 0o700 });
-    await writeFile(join(staging, 'note.txt'), manifest.note + '\n');
-    await writeFile(join(staging, 'links.txt'), manifest.links.join('\n') + (manifest.links.length ? '\n' : ''));
-    await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    for (const f of manifest.files) {
-      // The manifest is trusted only as far as it names safe, flat files.
-      if (!SAFE_NAME.test(f.name) || !/^file-[0-9]+\.pgp$/.test(f.sealed)) throw new Error(`tip ${tipId}: manifest names an unsafe file`);
-      await decryptFile(join(src, f.sealed), key, join(staging, f.name));
+    try {
+      await writeFile(join(staging, 'note.txt'), manifest.note + '\n');
+      await writeFile(join(staging, 'links.txt'), manifest.links.join('\n') + (manifest.links.length ? '\n' : ''));
+      await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+      for (const f of manifest.files) {
+        // The manifest is trusted only as far as it names safe, flat files.
+        if (!SAFE_NAME.test(f.name) || !/^file-[0-9]+\.pgp$/.test(f.sealed)) throw new Error(`tip ${tipId}: manifest names an unsafe file`);
+        await decryptFile(join(src, f.sealed), key, join(staging, f.name)).catch((e: unknown) => {
+          throw new Error(`tip ${tipId}: ${f.sealed} could not be opened (${e instanceof Error ? e.message : String(e)})`);
+        });
+      }
+      await rename(staging, dest);
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      throw e;
     }
-    await rename(staging, dest);
     report.opened.push(tipId);
+  }
+  if (report.notForKey.length > 0 && report.opened.length === 0 && report.skipped.length === 0) {
+    const [what, were] = report.notForKey.length === 1 ? [`tip ${report.notForKey[0]}`, 'it was'] : [`any of the ${report.notForKey.length} tips`, 'they were'];
+    throw new WrongKey(`this key cannot open ${what} (${were} sealed to other editors, or the key is wrong)`);
   }
   return report;
 }

@@ -1,12 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import sharp from 'sharp';
 import { startService, type TestService } from '../support/service.ts';
-import { makeEditor, type GpgEditor } from '../support/gpg.ts';
+import { gpg, makeEditor, type GpgEditor } from '../support/gpg.ts';
 import { dirtyJpeg } from '../support/fixtures.ts';
 import { waitForInbox } from '../support/wait.ts';
 import { removeDirs, tempDir } from '../support/cleanup.ts';
@@ -80,7 +80,7 @@ test('another editor\'s key gets a clear error naming the tip it cannot open', (
   const out = join(work, 'out-other');
   const r = cli(['decrypt', '--key', join(work, 'other.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'other-pass.txt')]);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /this key cannot open it/);
+  assert.match(r.stderr, /^buzon editor: this key cannot open tip [a-f0-9]{32} \(it was sealed to other editors, or the key is wrong\)$/m);
   assert.deepEqual(readdirSync(out), []);
 });
 
@@ -95,4 +95,41 @@ test('no command prints the usage', () => {
   const r = cli([]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /usage: npm run editor -- decrypt --key/);
+});
+
+/** A test inbox holding copies of the service's delivered tips, plus whatever the test adds. */
+function inboxCopy(name: string): { dir: string; tip: string } {
+  const dir = join(work, name);
+  cpSync(svc.config.INBOX_DIR, dir, { recursive: true });
+  const tip = readdirSync(dir).find((n) => /^[a-f0-9]{32}$/.test(n))!;
+  return { dir, tip };
+}
+
+test("tips sealed before this editor's key was added are named and left; this key's tips are still opened", (t) => {
+  const other = makeEditor('cv25519');
+  t.after(() => removeDirs(other.home));
+  const { dir, tip } = inboxCopy('inbox-mixed');
+  // Sorted first, as an older tip would be: the CLI used to stop at it and open nothing.
+  const older = '0'.repeat(32);
+  mkdirSync(join(dir, older));
+  writeFileSync(join(dir, older, 'manifest.json.pgp'), gpg(other.home, ['--encrypt', '--recipient', other.email, '--trust-model', 'always'], '{"version":1,"note":"old","links":[],"files":[]}'));
+  const out = join(work, 'out-mixed');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', dir, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /opened 1 tip/);
+  assert.match(r.stderr, new RegExp(`this key cannot open 1 tip\\(s\\)[^]*${older}`));
+  assert.deepEqual(readdirSync(out), [tip]);
+});
+
+test('a tip that fails part way (a sealed file cut short) leaves nothing of it behind, and says which tip and file', () => {
+  const { dir, tip } = inboxCopy('inbox-cut');
+  const sealed = join(dir, tip, 'file-1.pgp');
+  const whole = readFileSync(sealed);
+  writeFileSync(sealed, whole.subarray(0, whole.length - 40));
+  const out = join(work, 'out-cut');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', dir, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`tip ${tip}: file-1\\.pgp could not be opened`));
+  // Neither the tip nor its note, which would have sat in a .partial folder nobody looks at.
+  assert.deepEqual(readdirSync(out), []);
 });
