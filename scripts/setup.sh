@@ -36,5 +36,7 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "buzon: installing npm packages" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # The development packages too, even with NODE_ENV=production in the environment (which makes npm
+  # leave them out): `npm start` compiles with typescript, and the editor's CLI runs through tsx.
+  npm ci --include=dev --no-audit --no-fund --loglevel=error
 fi
