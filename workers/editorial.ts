@@ -28,6 +28,8 @@ const STALLED_CHECK_MS = 5_000;
  * vault for ever. A stall is harmless here (delivery is idempotent), so allow many.
  */
 const MAX_STALLED = 1000;
+/** The events stream is emptied this long after a delivery (below). */
+const TRIM_EVENTS_MS = 1000;
 /** Staging folders left by killed workers are swept at start and then this often. */
 const SWEEP_MS = 60_000;
 
@@ -64,6 +66,18 @@ export async function startEditorialWorker(config: Config, log: Logger): Promise
   const timer = setInterval(() => void sweep(), SWEEP_MS);
   timer.unref();
   worker.on('closed', () => clearInterval(timer));
+  // The events stream (src/queue/tips.ts): emptied within a second of each delivery, so a live Redis
+  // holds no history of tip ids and times. At most once a second, not once a tip: one command
+  // however fast a burst drains. A failure (Redis gone) leaves it to the next delivery's trim.
+  const events = worker.keys.events!;
+  let trimSoon: NodeJS.Timeout | undefined;
+  const trimEvents = () => {
+    trimSoon = undefined;
+    void worker.backend.client.then((c) => c.xtrim(events, 'MAXLEN', 0)).catch(() => {});
+  };
+  worker.on('completed', () => {
+    trimSoon ??= setTimeout(trimEvents, TRIM_EVENTS_MS).unref();
+  });
   worker.on('failed', (job) => log.warn({ tip: job?.data.tipId, attempts: job?.attemptsMade }, 'delivery failed; will retry'));
   worker.on('error', () => log.warn('worker lost Redis; retrying'));
   log.info({ inbox: config.INBOX_DIR }, 'editorial worker started');

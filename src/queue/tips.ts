@@ -2,7 +2,8 @@
  * The BullMQ queue of tips to deliver. A job names a tip by its opaque id and lists the sizes of its
  * sealed files, so the worker can tell a truncated vault copy from a whole one. Nothing else: no
  * note, no file name, no type, nothing about the client, because Redis is kept on disk (AOF) and an
- * adversary who seizes it must learn no more than how many tips are waiting.
+ * adversary who seizes it must learn no more than how many tips are waiting. (Its AOF still holds the
+ * past commands, times included, until Redis rewrites it: README, threat model.)
  */
 import { Queue, type RedisOptions as BullRedisOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
@@ -21,6 +22,11 @@ export type TipJob = z.infer<typeof tipJob>;
 export function openTipsQueue(connection: RedisOptions): Queue<TipJob> {
   return new Queue<TipJob>(QUEUE_NAME, {
     connection: connection as BullRedisOptions,
+    // BullMQ logs every job's steps in a stream (10,000 events by default), each entry named by its
+    // millisecond: a history of tip ids and exact arrival times long after the jobs are gone. Nobody
+    // here reads it. Redis trims it only roughly to this (whole blocks of ~100); the worker trims it
+    // exactly after each delivery (workers/editorial.ts).
+    streams: { events: { maxLen: 0 } },
     defaultJobOptions: {
       attempts: 20,
       backoff: { type: 'exponential', delay: 1000 },
