@@ -1,7 +1,7 @@
 /**
  * The vault is also the outbox. A committed tip whose job could not be queued (Redis down at that
  * moment, or the intake killed right after the commit) is queued by this sweep, at start and then
- * periodically. Queuing is idempotent (job id = tip id), so sweeping a tip that is already queued,
+ * periodically; so is one whose delivery failed every attempt. Queuing is idempotent (job id = tip id), so sweeping a tip that is already queued,
  * or already delivered but not yet removed from the vault, is harmless.
  */
 import type { Queue } from 'bullmq';
@@ -11,6 +11,7 @@ import { enqueueTip, type TipJob } from './tips.ts';
 
 export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger): Promise<number> {
   let queued = 0;
+  const waiting = new Set<string>();
   for (const tipId of await vault.list()) {
     // A tip delivered between list() and here is gone from the vault; that must not abort the sweep
     // of the others, which may be the ones whose job Redis lost.
@@ -19,10 +20,26 @@ export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger)
       throw e;
     });
     if (files.length === 0) continue;
+    waiting.add(tipId);
     await enqueueTip(queue, { tipId, files });
     queued++;
   }
   if (queued > 0) log.info({ tips: queued }, 'outbox swept');
+  // A job that failed every attempt (an inbox unwritable for days) is kept as failed, and its id
+  // makes the add above a no-op: the tip would wait in the vault for ever. It starts over instead,
+  // with a fresh count of attempts. A failed job whose tip is no longer in the vault names a tip
+  // for nothing: it goes.
+  let retried = 0;
+  for (const job of await queue.getFailed()) {
+    if (!job?.id) continue;
+    // Each on its own: another intake's sweep, or a worker, may have moved the job meanwhile.
+    if (waiting.has(job.id)) {
+      if (await job.retry('failed', { resetAttemptsMade: true }).then(() => true, () => false)) retried++;
+    } else {
+      await job.remove().catch(() => {});
+    }
+  }
+  if (retried > 0) log.warn({ tips: retried }, 'deliveries that had failed every attempt start over');
   return queued;
 }
 
