@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import type * as openpgp from 'openpgp';
 import type { Manifest } from '../intake/manifest.ts';
 import { MANIFEST_NAME } from '../intake/manifest.ts';
-import { decryptFile, decryptToBytes, WrongKey } from './open-message.ts';
+import { decryptFile, decryptToBytes, sealedTo, WrongKey } from './open-message.ts';
 
 const TIP_ID = /^[a-f0-9]{32}$/;
+const PARTIAL = /^[a-f0-9]{32}\.partial$/;
 const SAFE_NAME = /^(photo|video|audio|document)-[0-9]+\.[a-z0-9]{1,5}$/;
 
 export interface DecryptReport {
@@ -22,6 +23,10 @@ export interface DecryptReport {
 export async function decryptInbox(inbox: string, outDir: string, key: openpgp.PrivateKey): Promise<DecryptReport> {
   const report: DecryptReport = { opened: [], skipped: [], notForKey: [] };
   await mkdir(outDir, { recursive: true, mode: 0o700 });
+  // What an interrupted run (Ctrl-C) left half written: a note in a folder nobody looks at.
+  for (const name of await readdir(outDir)) {
+    if (PARTIAL.test(name)) await rm(join(outDir, name), { recursive: true, force: true });
+  }
   for (const tipId of (await readdir(inbox)).filter((n) => TIP_ID.test(n)).sort()) {
     const dest = join(outDir, tipId);
     if (await stat(dest).then(() => true, () => false)) {
@@ -32,10 +37,15 @@ export async function decryptInbox(inbox: string, outDir: string, key: openpgp.P
     let manifest: Manifest;
     try {
       manifest = JSON.parse(new TextDecoder().decode(await decryptToBytes(join(src, MANIFEST_NAME), key))) as Manifest;
-    } catch {
-      // Named, and the rest still opened: an editor whose key was added later can read the newer tips.
-      report.notForKey.push(tipId);
-      continue;
+    } catch (e) {
+      // Sealed to other editors only: named, and the rest still opened (an editor whose key was
+      // added later can read the newer tips). Anything else is a tip this key should open and cannot:
+      // said as such, never passed off as someone else's, or nobody would read it.
+      if ((await sealedTo(join(src, MANIFEST_NAME), key)) === false) {
+        report.notForKey.push(tipId);
+        continue;
+      }
+      throw new Error(`tip ${tipId}: its manifest could not be opened (${e instanceof Error ? e.message : String(e)}); the tip is damaged or incomplete, or the inbox is still being copied`);
     }
     // Written aside and renamed into place whole: a tip that fails half way leaves nothing behind,
     // neither a half tip that looks whole nor its note in a folder nobody looks at.

@@ -39,6 +39,24 @@ export async function decryptToBytes(sealedPath: string, key: openpgp.PrivateKey
   return data;
 }
 
+/**
+ * Whether the message in `sealedPath` was sealed to `key` (any of its subkeys): false tells a tip
+ * for other editors from a damaged one, which the key should have opened. Undefined when the file
+ * cannot be read as a message at all.
+ */
+export async function sealedTo(sealedPath: string, key: openpgp.PrivateKey): Promise<boolean | undefined> {
+  try {
+    const chunks: Buffer[] = [];
+    for await (const c of createReadStream(sealedPath)) chunks.push(c as Buffer);
+    const message = await openpgp.readMessage({ binaryMessage: new Uint8Array(Buffer.concat(chunks)) });
+    const ours = new Set(key.getKeyIDs().map((id) => id.toHex()));
+    // A wildcard recipient (all zeros) could be anyone, this key included.
+    return message.getEncryptionKeyIDs().some((id) => /^0+$/.test(id.toHex()) || ours.has(id.toHex()));
+  } catch {
+    return undefined;
+  }
+}
+
 export class WrongKey extends Error {}
 
 export async function unlockKey(armored: string, passphrase: string): Promise<openpgp.PrivateKey> {

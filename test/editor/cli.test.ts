@@ -133,3 +133,29 @@ test('a tip that fails part way (a sealed file cut short) leaves nothing of it b
   // Neither the tip nor its note, which would have sat in a .partial folder nobody looks at.
   assert.deepEqual(readdirSync(out), []);
 });
+
+test("a tip this key should open but cannot (its manifest damaged) stops the run as damaged, never passed off as another editor's", () => {
+  const { dir, tip } = inboxCopy('inbox-damaged');
+  const manifest = join(dir, tip, 'manifest.json.pgp');
+  const bytes = readFileSync(manifest);
+  // The recipients' packets stay readable; the encrypted data after them is cut short.
+  writeFileSync(manifest, bytes.subarray(0, bytes.length - 60));
+  const out = join(work, 'out-damaged');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', dir, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`tip ${tip}: its manifest could not be opened .*damaged or incomplete`));
+  assert.doesNotMatch(r.stderr, /other editors/);
+  assert.deepEqual(readdirSync(out), []);
+});
+
+test('what an interrupted run left half written (a .partial folder with its note) is removed by the next run', () => {
+  const { tip } = inboxCopy('inbox-interrupted');
+  const out = join(work, 'out-interrupted');
+  mkdirSync(join(out, `${tip}.partial`), { recursive: true });
+  writeFileSync(join(out, `${tip}.partial`, 'note.txt'), 'half written\n');
+  const other = `${'f'.repeat(32)}.partial`;
+  mkdirSync(join(out, other));
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', join(work, 'inbox-interrupted'), '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(out), [tip]);
+});
