@@ -10,6 +10,10 @@ import { redisOptions } from '../src/redis.ts';
 import { FsVault } from '../src/vault/fs-vault.ts';
 import { QUEUE_NAME, tipJob, type TipJob } from '../src/queue/tips.ts';
 import { deliverToInbox, sweepInbox } from '../src/delivery/inbox.ts';
+import { forgetEvents, type EventsForgetter } from '../src/queue/forget-events.ts';
+
+/** Each worker's events forgetter, for its process's stop (workers/main.ts). */
+export const eventsOf = new WeakMap<Worker, EventsForgetter>();
 
 /**
  * A job whose worker died (SIGKILL, OOM, power) is handed to another worker only once its lock has
@@ -28,8 +32,6 @@ const STALLED_CHECK_MS = 5_000;
  * vault for ever. A stall is harmless here (delivery is idempotent), so allow many.
  */
 const MAX_STALLED = 1000;
-/** The events stream is emptied this long after a delivery (below). */
-const TRIM_EVENTS_MS = 1000;
 /** Staging folders left by killed workers are swept at start and then this often. */
 const SWEEP_MS = 60_000;
 
@@ -66,18 +68,13 @@ export async function startEditorialWorker(config: Config, log: Logger): Promise
   const timer = setInterval(() => void sweep(), SWEEP_MS);
   timer.unref();
   worker.on('closed', () => clearInterval(timer));
-  // The events stream (src/queue/tips.ts): emptied within a second of each delivery, so a live Redis
-  // holds no history of tip ids and times. At most once a second, not once a tip: one command
-  // however fast a burst drains. A failure (Redis gone) leaves it to the next delivery's trim.
-  const events = worker.keys.events!;
-  let trimSoon: NodeJS.Timeout | undefined;
-  const trimEvents = () => {
-    trimSoon = undefined;
-    void worker.backend.client.then((c) => c.xtrim(events, 'MAXLEN', 0)).catch(() => {});
-  };
-  worker.on('completed', () => {
-    trimSoon ??= setTimeout(trimEvents, TRIM_EVENTS_MS).unref();
-  });
+  // BullMQ's stream of job events, a history of tip ids and times (src/queue/forget-events.ts): gone
+  // within a second of each delivery, and at start, in case a crash left some behind.
+  const events = forgetEvents(worker);
+  events.soon();
+  worker.on('completed', () => events.soon());
+  worker.on('failed', () => events.soon());
+  eventsOf.set(worker, events);
   worker.on('failed', (job) => log.warn({ tip: job?.data.tipId, attempts: job?.attemptsMade }, 'delivery failed; will retry'));
   worker.on('error', () => log.warn('worker lost Redis; retrying'));
   log.info({ inbox: config.INBOX_DIR }, 'editorial worker started');

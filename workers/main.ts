@@ -4,7 +4,7 @@ import { setPriority } from 'node:os';
 import type { Logger } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createLog } from '../src/log.ts';
-import { startEditorialWorker } from './editorial.ts';
+import { eventsOf, startEditorialWorker } from './editorial.ts';
 
 /**
  * How long SIGTERM waits for deliveries in flight. Kept under the 10 s that Docker and systemd give
@@ -58,7 +58,13 @@ async function main(): Promise<void> {
       void worker.close(true).finally(die);
     }, DRAIN_MS);
     void worker.close().then(
-      () => { clearTimeout(deadline); log.info('stopped cleanly'); process.exit(0); },
+      async () => {
+        // The last second's deliveries are still in BullMQ's events stream: it goes now, not never.
+        await eventsOf.get(worker)?.afterClose(config.REDIS_URL);
+        clearTimeout(deadline);
+        log.info('stopped cleanly');
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };

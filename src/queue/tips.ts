@@ -22,10 +22,10 @@ export type TipJob = z.infer<typeof tipJob>;
 export function openTipsQueue(connection: RedisOptions): Queue<TipJob> {
   return new Queue<TipJob>(QUEUE_NAME, {
     connection: connection as BullRedisOptions,
-    // BullMQ logs every job's steps in a stream (10,000 events by default), each entry named by its
-    // millisecond: a history of tip ids and exact arrival times long after the jobs are gone. Nobody
-    // here reads it. Redis trims it only roughly to this (whole blocks of ~100); the worker trims it
-    // exactly after each delivery (workers/editorial.ts).
+    // BullMQ's stream of job events (10,000 by default), a history of tip ids and times: capped at 0
+    // here, and deleted by the worker after deliveries, since some events are added without the cap
+    // (src/queue/forget-events.ts). The cap is the queue's last writer's: another Queue on 'tips'
+    // made without it (a dashboard) sets it back to 10,000 until an intake starts again.
     streams: { events: { maxLen: 0 } },
     defaultJobOptions: {
       attempts: 20,
