@@ -9,6 +9,10 @@ import type { Logger } from 'pino';
 import type { Vault } from '../vault/vault.ts';
 import { enqueueTip, type TipJob } from './tips.ts';
 
+/** BullMQ's reasons for a job that stalled (or started) more often than allowed. */
+const STALLED = /more than allowable limit/;
+const toldStalled = new Set<string>();
+
 export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger): Promise<number> {
   let queued = 0;
   const waiting = new Set<string>();
@@ -32,6 +36,13 @@ export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger)
   let retried = 0;
   for (const job of await queue.getFailed()) {
     if (!job?.id) continue;
+    // A job failed for stalling its workers a thousand times (a tip whose delivery kills the worker)
+    // would kill one more at each sweep: it is left failed, its tip in the vault, and said once.
+    if (waiting.has(job.id) && STALLED.test(job.failedReason ?? '')) {
+      if (!toldStalled.has(job.id)) log.error({ tip: job.id }, 'a delivery that kept stopping its worker is left failed; the tip stays in the vault');
+      toldStalled.add(job.id);
+      continue;
+    }
     // Each on its own: another intake's sweep, or a worker, may have moved the job meanwhile.
     if (waiting.has(job.id)) {
       if (await job.retry('failed', { resetAttemptsMade: true }).then(() => true, () => false)) retried++;
