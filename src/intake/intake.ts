@@ -46,7 +46,10 @@ function dateOf(d: Date): string {
  */
 export function warnExpiring(keyring: Keyring, log: Logger, now = Date.now()): void {
   for (const e of keyring.editors) {
-    if (e.expires && e.expires.getTime() - now < EXPIRY_WARNING_MS) {
+    if (!e.expires || e.expires.getTime() - now >= EXPIRY_WARNING_MS) continue;
+    if (e.expires.getTime() <= now) {
+      log.error({ file: e.file, expires: dateOf(e.expires) }, 'editor key has expired: every tip is refused until it is renewed (or removed) and the service restarted');
+    } else {
       log.warn({ file: e.file, expires: dateOf(e.expires) }, 'editor key expires soon: renew it and restart, or every tip will be refused from that day');
     }
   }

@@ -162,6 +162,10 @@ test('an editor key whose encryption subkey expires within 30 days is named at s
   assert.equal(sink.length, 0);
   warnExpiring(ring, log, soon.expires!.getTime() - 29 * 86_400_000);
   assert.match(sink.join(''), /soon\.asc.*expires soon/);
+  // A service still running once the day has come says what is happening now.
+  sink.length = 0;
+  warnExpiring(ring, log, soon.expires!.getTime() + 1000);
+  assert.match(sink.join(''), /"level":50.*soon\.asc.*has expired: every tip is refused/);
 });
 
 test("the demo key left in KEYS_DIR beside an editor's key refuses the start, naming the files to remove", async () => {
