@@ -34,7 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# typescript's tsc is looked for too: a node_modules installed without the development packages
+# (by an older set-up with NODE_ENV=production) is installed again.
+if [ ! -d node_modules ] || [ ! -e node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "buzon: installing npm packages" >&2
   # The development packages too, even with NODE_ENV=production in the environment (which makes npm
   # leave them out): `npm start` compiles with typescript, and the editor's CLI runs through tsx.
