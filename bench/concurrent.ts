@@ -2,7 +2,8 @@
  * Figure (b): twenty concurrent ~100 MiB MP4 uploads, and meanwhile note-only tips one after another;
  * their latency (p50/p99/max) against the same notes sent with no uploads, in the same run.
  * Env: BENCH_RUNS (default 2), CONCURRENT_UPLOADS (default 20), VIDEO_CODEC (h264, the default, or hevc),
- * VIDEO_MOOV (first, the default: fast-start, so some are remuxed while they upload; or last).
+ * VIDEO_MOOV (first, the default: fast-start, so some are remuxed while they upload; or last; of a
+ * list such as the video figure takes, the first).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -199,7 +199,7 @@ export async function startService(ed: Editors, extraEnv: Record<string, string>
  * VIDEO_CODEC: h264 (the default) or hevc, the iPhone's codec, whose output moov passes through the
  * intake to be cleaned (video-stream.ts).
  */
-export function makeNoisyClip(path: string, codec = process.env.VIDEO_CODEC ?? 'h264', moov = process.env.VIDEO_MOOV ?? 'first'): void {
+export function makeNoisyClip(path: string, codec = process.env.VIDEO_CODEC ?? 'h264', moov = (process.env.VIDEO_MOOV ?? 'first').split(',')[0]!): void {
   if (moov !== 'first' && moov !== 'last') throw new Error('VIDEO_MOOV is first or last');
   if (codec !== 'h264' && codec !== 'hevc') throw new Error('VIDEO_CODEC is h264 or hevc');
   const enc = codec === 'h264'
