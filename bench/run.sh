@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run bench: every figure of BENCHMARKS.md, each with its baseline measured in the same run.
-# Loopback only; every load is bounded in count and time. Takes about 15-25 minutes on 2 cores.
+# Loopback only; every load is bounded in count and time. Takes about 10-25 minutes on 2 cores (11 on a
+# quiet machine, round 13).
 # Knobs: BENCH_RUNS, VIDEO_SIZES_MIB, VIDEO_SETTLE_SECONDS, VIDEO_CODEC, SEAL_MIB, NOTES_SECONDS, CONCURRENT_UPLOADS, DRAIN_TIPS, PHOTOS,
 # SMALL_SEALS, BENCH_NODE_OPTIONS (replaces the service's NODE_OPTIONS, for an A/B), BENCH_INTAKE_ARGS (node options
 # for the intake's command line, for an A/B; none by default, as npm start).
