@@ -121,13 +121,19 @@ test("tips sealed before this editor's key was added are named and left; this ke
   assert.deepEqual(readdirSync(out), [tip]);
 });
 
-test('a tip that fails part way (a sealed file cut short) leaves nothing of it behind, and says which tip and file', () => {
-  const { dir, tip } = inboxCopy('inbox-cut');
-  const sealed = join(dir, tip, 'file-1.pgp');
+/** The CLI run on a copy of the inbox whose tip has `file` cut `bytes` short. */
+function runWithCut(name: string, file: string, bytes: number) {
+  const { dir, tip } = inboxCopy(`inbox-${name}`);
+  const sealed = join(dir, tip, file);
   const whole = readFileSync(sealed);
-  writeFileSync(sealed, whole.subarray(0, whole.length - 40));
-  const out = join(work, 'out-cut');
+  writeFileSync(sealed, whole.subarray(0, whole.length - bytes));
+  const out = join(work, `out-${name}`);
   const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', dir, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  return { r, tip, out };
+}
+
+test('a tip that fails part way (a sealed file cut short) leaves nothing of it behind, and says which tip and file', () => {
+  const { r, tip, out } = runWithCut('cut', 'file-1.pgp', 40);
   assert.equal(r.status, 1);
   assert.match(r.stderr, new RegExp(`tip ${tip}: file-1\\.pgp could not be opened`));
   // Neither the tip nor its note, which would have sat in a .partial folder nobody looks at.
@@ -135,13 +141,8 @@ test('a tip that fails part way (a sealed file cut short) leaves nothing of it b
 });
 
 test("a tip this key should open but cannot (its manifest damaged) stops the run as damaged, never passed off as another editor's", () => {
-  const { dir, tip } = inboxCopy('inbox-damaged');
-  const manifest = join(dir, tip, 'manifest.json.pgp');
-  const bytes = readFileSync(manifest);
   // The recipients' packets stay readable; the encrypted data after them is cut short.
-  writeFileSync(manifest, bytes.subarray(0, bytes.length - 60));
-  const out = join(work, 'out-damaged');
-  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', dir, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  const { r, tip, out } = runWithCut('damaged', 'manifest.json.pgp', 60);
   assert.equal(r.status, 1);
   assert.match(r.stderr, new RegExp(`tip ${tip}: its manifest could not be opened .*damaged or incomplete`));
   assert.doesNotMatch(r.stderr, /other editors/);
