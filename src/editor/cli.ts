@@ -36,8 +36,13 @@ async function main(): Promise<number> {
   process.stdout.write(`opened ${report.opened.length} tip(s) into ${values.out}; ${report.skipped.length} already open\n`);
   for (const id of report.opened) process.stdout.write(`  ${id}\n`);
   if (report.notForKey.length > 0) {
-    process.stderr.write(`buzon editor: this key cannot open ${report.notForKey.length} tip(s), sealed to other editors (before this key was added?); left as they are:\n`);
+    process.stderr.write(`buzon editor: this key cannot open ${report.notForKey.length} tip(s), sealed to other editors (before this key was added?) or to a subkey this key file does not hold; left as they are:\n`);
     for (const id of report.notForKey) process.stderr.write(`  ${id}\n`);
+  }
+  if (report.damaged.length > 0) {
+    process.stderr.write(`buzon editor: ${report.damaged.length} tip(s) sealed to this key could not be opened; nothing of them was written:\n`);
+    for (const d of report.damaged) process.stderr.write(`  tip ${d.tipId}: ${d.reason}\n`);
+    return 1;
   }
   return 0;
 }

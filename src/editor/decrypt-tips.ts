@@ -18,12 +18,17 @@ export interface DecryptReport {
   skipped: string[];
   /** Tips this key cannot open: sealed before this editor's key was added, or to other editors only. */
   notForKey: string[];
+  /** Tips sealed to this key that could not be opened (damaged, or still being copied), with why. */
+  damaged: Array<{ tipId: string; reason: string }>;
 }
 
+class Damaged extends Error {}
+
 export async function decryptInbox(inbox: string, outDir: string, key: openpgp.PrivateKey): Promise<DecryptReport> {
-  const report: DecryptReport = { opened: [], skipped: [], notForKey: [] };
+  const report: DecryptReport = { opened: [], skipped: [], notForKey: [], damaged: [] };
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  // What an interrupted run (Ctrl-C) left half written: a note in a folder nobody looks at.
+  // What an interrupted run (Ctrl-C) left half written: a note in a folder nobody looks at. (One run
+  // at a time per output folder: a second would remove the first one's work in progress.)
   for (const name of await readdir(outDir)) {
     if (PARTIAL.test(name)) await rm(join(outDir, name), { recursive: true, force: true });
   }
@@ -33,48 +38,58 @@ export async function decryptInbox(inbox: string, outDir: string, key: openpgp.P
       report.skipped.push(tipId);
       continue;
     }
-    const src = join(inbox, tipId);
-    let manifest: Manifest;
     try {
-      manifest = JSON.parse(new TextDecoder().decode(await decryptToBytes(join(src, MANIFEST_NAME), key))) as Manifest;
+      if (await openTip(join(inbox, tipId), dest, key)) report.opened.push(tipId);
+      else report.notForKey.push(tipId);
     } catch (e) {
-      // Sealed to other editors only: named, and the rest still opened (an editor whose key was
-      // added later can read the newer tips). Anything else is a tip this key should open and cannot:
-      // said as such, never passed off as someone else's, or nobody would read it.
-      if ((await sealedTo(join(src, MANIFEST_NAME), key)) === false) {
-        report.notForKey.push(tipId);
-        continue;
-      }
-      throw new Error(`tip ${tipId}: its manifest could not be opened (${e instanceof Error ? e.message : String(e)}); the tip is damaged or incomplete, or the inbox is still being copied`);
+      // Named, and the rest still opened: one damaged tip must not hide every tip after it.
+      if (!(e instanceof Damaged)) throw e;
+      report.damaged.push({ tipId, reason: e.message });
     }
-    // Written aside and renamed into place whole: a tip that fails half way leaves nothing behind,
-    // neither a half tip that looks whole nor its note in a folder nobody looks at.
-    const staging = `${dest}.partial`;
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true, mode: 0o700 });
-    try {
-      await writeFile(join(staging, 'note.txt'), manifest.note + '\n');
-      await writeFile(join(staging, 'links.txt'), manifest.links.join('\n') + (manifest.links.length ? '\n' : ''));
-      await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-      for (const f of manifest.files) {
-        // The manifest is trusted only as far as it names safe, flat files.
-        if (!SAFE_NAME.test(f.name) || !/^file-[0-9]+\.pgp$/.test(f.sealed)) throw new Error(`tip ${tipId}: manifest names an unsafe file`);
-        await decryptFile(join(src, f.sealed), key, join(staging, f.name)).catch((e: unknown) => {
-          throw new Error(`tip ${tipId}: ${f.sealed} could not be opened (${e instanceof Error ? e.message : String(e)})`);
-        });
-      }
-      await rename(staging, dest);
-    } catch (e) {
-      await rm(staging, { recursive: true, force: true });
-      throw e;
-    }
-    report.opened.push(tipId);
   }
-  if (report.notForKey.length > 0 && report.opened.length === 0 && report.skipped.length === 0) {
+  if (report.notForKey.length > 0 && report.opened.length === 0 && report.skipped.length === 0 && report.damaged.length === 0) {
     const [what, were] = report.notForKey.length === 1 ? [`tip ${report.notForKey[0]}`, 'it was'] : [`any of the ${report.notForKey.length} tips`, 'they were'];
-    throw new WrongKey(`this key cannot open ${what} (${were} sealed to other editors, or the key is wrong)`);
+    throw new WrongKey(`this key cannot open ${what} (${were} sealed to other editors, or to a subkey this key file does not hold, or the key is wrong)`);
   }
   return report;
+}
+
+/**
+ * One tip into `dest`, whole or not at all. False when it was sealed to none of this key's usable
+ * subkeys; throws Damaged when it was and cannot be opened.
+ */
+async function openTip(src: string, dest: string, key: openpgp.PrivateKey): Promise<boolean> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(await decryptToBytes(join(src, MANIFEST_NAME), key))) as Manifest;
+  } catch (e) {
+    // Sealed to other editors only: not ours. Anything else is a tip this key should open and
+    // cannot: said as such, never passed off as someone else's, or nobody would read it.
+    if ((await sealedTo(join(src, MANIFEST_NAME), key)) === false) return false;
+    throw new Damaged(`its manifest could not be opened (${e instanceof Error ? e.message : String(e)}): damaged or incomplete, or the inbox is still being copied`);
+  }
+  // Written aside and renamed into place whole: a tip that fails half way leaves nothing behind,
+  // neither a half tip that looks whole nor its note in a folder nobody looks at.
+  const staging = `${dest}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(join(staging, 'note.txt'), manifest.note + '\n');
+    await writeFile(join(staging, 'links.txt'), manifest.links.join('\n') + (manifest.links.length ? '\n' : ''));
+    await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    for (const f of manifest.files) {
+      // The manifest is trusted only as far as it names safe, flat files.
+      if (!SAFE_NAME.test(f.name) || !/^file-[0-9]+\.pgp$/.test(f.sealed)) throw new Damaged('its manifest names an unsafe file');
+      await decryptFile(join(src, f.sealed), key, join(staging, f.name)).catch((e: unknown) => {
+        throw new Damaged(`${f.sealed} could not be opened (${e instanceof Error ? e.message : String(e)})`);
+      });
+    }
+    await rename(staging, dest);
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    throw e;
+  }
+  return true;
 }
 
 export async function readText(path: string): Promise<string> {

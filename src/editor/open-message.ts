@@ -49,7 +49,13 @@ export async function sealedTo(sealedPath: string, key: openpgp.PrivateKey): Pro
     const chunks: Buffer[] = [];
     for await (const c of createReadStream(sealedPath)) chunks.push(c as Buffer);
     const message = await openpgp.readMessage({ binaryMessage: new Uint8Array(Buffer.concat(chunks)) });
-    const ours = new Set(key.getKeyIDs().map((id) => id.toHex()));
+    // Cut right after the recipients' packets, a message still reads: without its encrypted data it
+    // is damaged, whoever it was for.
+    const { symEncryptedIntegrityProtectedData, aeadEncryptedData, symmetricallyEncryptedData } = openpgp.enums.packet;
+    if (message.packets.filterByTag(symEncryptedIntegrityProtectedData, aeadEncryptedData, symmetricallyEncryptedData).length === 0) return undefined;
+    // Only subkeys whose secret part is in this file: a smartcard's are stubs here, and a tip sealed
+    // to one is not this file's to open.
+    const ours = new Set(key.getKeys().filter((k) => 'isDummy' in k.keyPacket && !k.keyPacket.isDummy()).map((k) => k.getKeyID().toHex()));
     // A wildcard recipient (all zeros) could be anyone, this key included.
     return message.getEncryptionKeyIDs().some((id) => /^0+$/.test(id.toHex()) || ours.has(id.toHex()));
   } catch {

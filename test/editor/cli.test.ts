@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
+import * as openpgp from 'openpgp';
 import sharp from 'sharp';
 import { startService, type TestService } from '../support/service.ts';
 import { gpg, makeEditor, type GpgEditor } from '../support/gpg.ts';
@@ -80,7 +81,7 @@ test('another editor\'s key gets a clear error naming the tip it cannot open', (
   const out = join(work, 'out-other');
   const r = cli(['decrypt', '--key', join(work, 'other.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'other-pass.txt')]);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^buzon editor: this key cannot open tip [a-f0-9]{32} \(it was sealed to other editors, or the key is wrong\)$/m);
+  assert.match(r.stderr, /^buzon editor: this key cannot open tip [a-f0-9]{32} \(it was sealed to other editors, or to a subkey this key file does not hold, or the key is wrong\)$/m);
   assert.deepEqual(readdirSync(out), []);
 });
 
@@ -140,7 +141,7 @@ test('a tip that fails part way (a sealed file cut short) leaves nothing of it b
   assert.deepEqual(readdirSync(out), []);
 });
 
-test("a tip this key should open but cannot (its manifest damaged) stops the run as damaged, never passed off as another editor's", () => {
+test("a tip this key should open but cannot (its manifest damaged) is reported as damaged, never passed off as another editor's", () => {
   // The recipients' packets stay readable; the encrypted data after them is cut short.
   const { r, tip, out } = runWithCut('damaged', 'manifest.json.pgp', 60);
   assert.equal(r.status, 1);
@@ -159,4 +160,46 @@ test('what an interrupted run left half written (a .partial folder with its note
   const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', join(work, 'inbox-interrupted'), '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readdirSync(out), [tip]);
+});
+
+test('a damaged tip is named and skipped: the tips after it are still opened', () => {
+  const { dir, tip } = inboxCopy('inbox-one-damaged');
+  // A copy of the tip, sorted first, with its file cut short.
+  const first = '0'.repeat(32);
+  cpSync(join(dir, tip), join(dir, first), { recursive: true });
+  const sealed = join(dir, first, 'file-1.pgp');
+  writeFileSync(sealed, readFileSync(sealed).subarray(0, 100));
+  const out = join(work, 'out-one-damaged');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', dir, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, new RegExp(`opened 1 tip[^]*${tip}`));
+  assert.match(r.stderr, new RegExp(`1 tip\\(s\\) sealed to this key could not be opened[^]*tip ${first}: file-1\\.pgp`));
+  assert.deepEqual(readdirSync(out), [tip]);
+});
+
+test("a manifest cut at a packet's end, after another editor's recipient packet and before ours, is damaged, not another editor's", async (t) => {
+  const other = makeEditor('cv25519');
+  t.after(() => removeDirs(other.home));
+  const { dir, tip } = inboxCopy('inbox-boundary');
+  const path = join(dir, tip, 'manifest.json.pgp');
+  // A message to two editors, the other one first, cut before ours: only the other's packet is left.
+  const sealed = gpg(other.home, ['--encrypt', '--recipient', other.email, '--trust-model', 'always'], '{}');
+  const message = await openpgp.readMessage({ binaryMessage: new Uint8Array(sealed) });
+  writeFileSync(path, message.packets.filterByTag(openpgp.enums.packet.publicKeyEncryptedSessionKey).write());
+  const out = join(work, 'out-boundary');
+  const r = cli(['decrypt', '--key', join(work, 'secret.asc'), '--inbox', dir, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`tip ${tip}: its manifest could not be opened`));
+  assert.doesNotMatch(r.stderr, /cannot open 1 tip/);
+});
+
+test("a key file whose encryption subkey is only a stub (a smartcard's) names the tip as not this file's, not as damaged", async () => {
+  const key = await openpgp.decryptKey({ privateKey: await openpgp.readPrivateKey({ armoredKey: editor.secretKey }), passphrase: editor.passphrase });
+  for (const sub of key.subkeys) (sub.keyPacket as openpgp.SecretSubkeyPacket).makeDummy();
+  writeFileSync(join(work, 'stub.asc'), key.armor());
+  const out = join(work, 'out-stub');
+  const r = cli(['decrypt', '--key', join(work, 'stub.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'pass.txt')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /this key cannot open tip [a-f0-9]{32} \(.*a subkey this key file does not hold/);
+  assert.doesNotMatch(r.stderr, /damaged/);
 });
