@@ -13,7 +13,12 @@ import { enqueueTip, type TipJob } from './tips.ts';
 const STALLED = /more than allowable limit/;
 const toldStalled = new Set<string>();
 
-export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger): Promise<number> {
+/**
+ * `releaseStalled`: start over the jobs set aside for stopping their workers too (below). The
+ * intake's first sweep after each start does: the operator who fixed what killed the worker (its
+ * memory limit, say) restarts the service, and those tips are delivered.
+ */
+export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger, opts: { releaseStalled?: boolean } = {}): Promise<number> {
   let queued = 0;
   const waiting = new Set<string>();
   for (const tipId of await vault.list()) {
@@ -37,9 +42,11 @@ export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger)
   for (const job of await queue.getFailed()) {
     if (!job?.id) continue;
     // A job failed for stalling its workers a thousand times (a tip whose delivery kills the worker)
-    // would kill one more at each sweep: it is left failed, its tip in the vault, and said once.
-    if (waiting.has(job.id) && STALLED.test(job.failedReason ?? '')) {
-      if (!toldStalled.has(job.id)) log.error({ tip: job.id }, 'a delivery that kept stopping its worker is left failed; the tip stays in the vault');
+    // would kill one more at each sweep: it is set aside, its tip in the vault, and said once, until
+    // the intake's next start. BullMQ keeps its count of stalls, so a tip that really is poison
+    // fails again at its first stall then: one stopped worker per start, not one per sweep.
+    if (waiting.has(job.id) && STALLED.test(job.failedReason ?? '') && !opts.releaseStalled) {
+      if (!toldStalled.has(job.id)) log.error({ tip: job.id }, 'a delivery that kept stopping its worker is set aside until the intake restarts; the tip stays in the vault');
       toldStalled.add(job.id);
       continue;
     }
@@ -56,11 +63,13 @@ export async function reconcile(vault: Vault, queue: Queue<TipJob>, log: Logger)
 
 export function startReconciler(vault: Vault, queue: Queue<TipJob>, log: Logger, everyMs: number): () => void {
   let running = false;
+  let released = false;
   const tick = async () => {
     if (running) return;
     running = true;
     try {
-      await reconcile(vault, queue, log);
+      await reconcile(vault, queue, log, { releaseStalled: !released });
+      released = true;
     } catch {
       log.warn('outbox sweep failed; Redis may be down, tips stay in the vault');
     } finally {

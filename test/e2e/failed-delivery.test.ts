@@ -17,7 +17,7 @@ import { newTipId } from '../../src/intake/receipt.ts';
 // sat in the vault for ever, with nothing but a log line. Here a job is failed outright, as the
 // last of its attempts would be, and the sweep must start it over.
 
-test('a tip whose delivery failed every attempt is started over by the outbox sweep and delivered; one that kept stopping its workers is left; a failed job for a tip no longer in the vault is dropped', async (t) => {
+test('a tip whose delivery failed every attempt is started over by the outbox sweep and delivered; one that kept stopping its workers is set aside until the next start of the intake; a failed job for a tip no longer in the vault is dropped', async (t) => {
   // The intake's own sweep is pushed out of the way: this test runs the sweep itself.
   const svc = await startService({ worker: false, env: { OUTBOX_SWEEP_SECONDS: '3600' } });
   // Commands wait for the connection here, as the worker's do (src/redis.ts fails fast, for the intake).
@@ -62,4 +62,7 @@ test('a tip whose delivery failed every attempt is started over by the outbox sw
   const vault = await new FsVault(svc.config.UPLOADS_DIR).init();
   for (let i = 0; i < 100 && (await vault.list()).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(await vault.list(), [poison]);
+  // The intake's first sweep after a start releases it: the operator has fixed what killed the worker.
+  await reconcile(vault, queue, createLog('silent', 'test'), { releaseStalled: true });
+  assert.equal((await waitForInbox(svc.config.INBOX_DIR, 2, 30_000)).length, 2);
 });
