@@ -34,7 +34,9 @@ export function forgetEvents(worker: Worker): EventsForgetter {
     },
     async afterClose(redisUrl) {
       if (timer) clearTimeout(timer);
-      const r = new Redis({ ...redisOptions(redisUrl), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // A second at most: the worker's stop has its own deadline, and a Redis that does not answer
+      // must not turn a clean stop into a killed one.
+      const r = new Redis({ ...redisOptions(redisUrl), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 1000 });
       r.on('error', () => {});
       try {
         await r.connect();
