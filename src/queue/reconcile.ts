@@ -1,8 +1,9 @@
 /**
  * The vault is also the outbox. A committed tip whose job could not be queued (Redis down at that
  * moment, or the intake killed right after the commit) is queued by this sweep, at start and then
- * periodically; so is one whose delivery failed every attempt. Queuing is idempotent (job id = tip id), so sweeping a tip that is already queued,
- * or already delivered but not yet removed from the vault, is harmless.
+ * periodically; so is one whose delivery failed every attempt. Queuing is idempotent (job id = tip
+ * id), so sweeping a tip that is already queued, or already delivered but not yet removed from the
+ * vault, is harmless.
  */
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
