@@ -5,10 +5,14 @@ import { createIntake } from './intake.ts';
 import { createIntakeServer } from './server.ts';
 import { disposeGpgSealer } from '../crypto/seal-gpg.ts';
 import { abortAllEarly } from '../sanitize/video-early.ts';
+import { tempInScratch } from '../sanitize/temp-in-scratch.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLog(config.LOG_LEVEL, 'intake');
+  // Before anything is cleaned: a library's temporary files must land in RAM, never on disk.
+  // (createIntake then checks that SCRATCH_DIR is tmpfs.)
+  tempInScratch(config.SCRATCH_DIR);
   const intake = await createIntake(config, log);
   const server = createIntakeServer(intake.app);
   server.listen(config.PORT, config.HOST, () => {

@@ -35,8 +35,8 @@ async function rig(drainSeconds: number) {
   return { root, port, intake, env, close };
 }
 
-/** The gpg homes (seal-gpg.ts) in an intake's temp folder. */
-const gpgHomes = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('buzon-gnupg-'));
+/** The gpg homes (seal-gpg.ts) in an intake's temp folder: `tmp` in its scratch (temp-in-scratch.ts). */
+const gpgHomes = (scratch: string) => readdirSync(join(scratch, 'tmp')).filter((n) => n.startsWith('buzon-gnupg-'));
 
 /** Starts a multipart upload and leaves it open: the test decides when to finish it. */
 function openUpload(port: number): { req: ClientRequest; finish: () => void; response: Promise<IncomingMessage & { body: string }> } {
@@ -72,7 +72,7 @@ test('on SIGTERM the intake refuses new connections, finishes the tip in flight 
     assert.match(JSON.parse(res.body).receipt, /^\d{4}-/);
     const { code } = await exit;
     assert.equal(code, 0);
-    assert.deepEqual(gpgHomes(r.intake.tmp), [], 'the intake removed its gpg home on the way out');
+    assert.deepEqual(gpgHomes(r.env.SCRATCH_DIR), [], 'the intake removed its gpg home on the way out');
     assert.equal(readdirSync(join(r.root, 'uploads', 'tips')).length, 1, 'the acknowledged tip is in the vault, for the worker');
   } finally {
     await r.close();
@@ -90,17 +90,17 @@ test('past DRAIN_SECONDS a stalled upload is cut without a receipt, the exit cod
     assert.ok(ms < 15_000);
     await assert.rejects(upload.response);
     assert.deepEqual(readdirSync(join(r.root, 'uploads', 'tips')), []);
-    assert.deepEqual(gpgHomes(r.intake.tmp), [], 'the deadline exit removed its gpg home');
+    assert.deepEqual(gpgHomes(r.env.SCRATCH_DIR), [], 'the deadline exit removed its gpg home');
     // The next start sweeps whatever the cut upload left in scratch and drafts.
     await r.intake.start();
-    assert.deepEqual(readdirSync(r.env.SCRATCH_DIR), []);
+    assert.deepEqual(readdirSync(r.env.SCRATCH_DIR), ['tmp']);
     assert.deepEqual(readdirSync(join(r.root, 'uploads', '.drafts')), []);
     // A kill leaves the gpg home behind; the start after it removes it, and keeps its own.
     await r.intake.kill();
-    const left = gpgHomes(r.intake.tmp);
+    const left = gpgHomes(r.env.SCRATCH_DIR);
     assert.equal(left.length, 1, 'a killed intake cannot remove its gpg home');
     await r.intake.start();
-    const now = gpgHomes(r.intake.tmp);
+    const now = gpgHomes(r.env.SCRATCH_DIR);
     assert.equal(now.length, 1);
     assert.notEqual(now[0], left[0], 'the dead intake\'s home was swept');
   } finally {

@@ -56,7 +56,10 @@ test('a SIGTERM to npm start (scripts/start.sh) stops the intake and the worker,
     assert.ok(cmdlines.some((c) => c.includes('dist/workers/main.js')), 'a worker runs');
     // Built JavaScript, not TypeScript through tsx: its compiler would cost each process ~30-40 MiB.
     assert.ok(cmdlines.every((c) => !c.includes('tsx')), `no tsx: ${cmdlines.join(' | ')}`);
-    assert.equal(readdirSync(tmp).filter((n) => n.startsWith('buzon-gnupg-')).length, 1, 'the intake made its gpg home');
+    // Its gpg home is in RAM scratch, not in the TMPDIR it was started with (temp-in-scratch.ts).
+    const homes = () => readdirSync(join(scratch, 'tmp')).filter((n) => n.startsWith('buzon-gnupg-'));
+    assert.equal(homes().length, 1, 'the intake made its gpg home in scratch');
+    assert.deepEqual(readdirSync(tmp), [], 'nothing in the TMPDIR the service was started with');
 
     process.kill(start.pid!, 'SIGTERM');
     const code = await Promise.race([exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout' as const)]);
@@ -68,7 +71,7 @@ test('a SIGTERM to npm start (scripts/start.sh) stops the intake and the worker,
       left = service.filter(alive);
     }
     assert.deepEqual(left, [], `still running: ${left.map((p) => cmdlines[service.indexOf(p)]).join(' | ')}`);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('buzon-gnupg-')), [], 'the intake removed its gpg home');
+    assert.deepEqual(homes(), [], 'the intake removed its gpg home');
   } finally {
     try { process.kill(-start.pid!, 'SIGKILL'); } catch { /* gone */ }
     await redis.stop();

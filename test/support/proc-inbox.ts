@@ -81,7 +81,12 @@ export function leftovers(dirs: { uploads: string; inbox: string; scratch: strin
     drafts: ls(join(dirs.uploads, '.drafts')),
     vault: ls(join(dirs.uploads, 'tips')),
     inboxHidden: ls(dirs.inbox).filter((n) => n.startsWith('.')),
-    scratch: ls(dirs.scratch),
+    // The intake's TMPDIR is `tmp` in scratch (src/sanitize/temp-in-scratch.ts): its gpg home, public
+    // keys only, stays there while it runs; anything else in it is a leftover like any other.
+    scratch: [
+      ...ls(dirs.scratch).filter((n) => n !== 'tmp'),
+      ...ls(join(dirs.scratch, 'tmp')).filter((n) => !n.startsWith('buzon-gnupg-')).map((n) => `tmp/${n}`),
+    ],
   };
 }
 
