@@ -35,7 +35,9 @@ export class GpgSealFailed extends Error {}
 const OUT_CHUNK = 1024 * 1024;
 
 // --no-autostart: public-key encryption needs no gpg-agent; one per start would outlive the intake.
-const BASE = ['--batch', '--no-tty', '--quiet', '--no-greeting', '--no-permission-warning', '--no-options', '--no-autostart'];
+const BASE = ['--batch', '--no-tty', '--quiet', '--no-greeting', '--no-permission-warning', '--no-options', '--no-autostart',
+  // gpg rewrites its random_seed file at every run: its times would say when the last video was sealed.
+  '--no-random-seed-file'];
 
 function gpgArgs(s: GpgSealer, filename: string): string[] {
   const day = Math.floor(dayOf(new Date()).getTime() / 1000);
