@@ -21,5 +21,7 @@ EXPOSE 8080
 # node itself under tini, not npx: `docker stop` sends SIGTERM, tini passes it on, and the intake then
 # finishes the tips in flight (npm does not pass the signal on). tini, as PID 1, reaps the helper
 # processes whose parent died first (a `cat` of a stopped video); node as PID 1 never would.
-ENTRYPOINT ["/usr/bin/tini", "--"]
+# prlimit (util-linux) execs node with no core dumps: a crash while cleaning a hostile file would
+# write the tips in memory, and the keys of unfinished uploads, to the host's disk.
+ENTRYPOINT ["/usr/bin/tini", "--", "prlimit", "--core=0", "--"]
 CMD ["node", "dist/src/intake/main.js"]

@@ -8,6 +8,9 @@ bash scripts/setup.sh run
 # with nothing left running.
 bash scripts/build.sh
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
+# No core dumps, for the intake, the worker or Redis: a crash while cleaning a hostile file would
+# write the tips in memory, and the keys of unfinished uploads, to disk.
+ulimit -c 0
 
 redis_pid=''
 pids=()
