@@ -11,6 +11,9 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 # No core dumps, for the intake, the worker or Redis: a crash while cleaning a hostile file would
 # write the tips in memory, and the keys of unfinished uploads, to disk.
 ulimit -c 0
+# The `debug` module of a library (@tus/server) would print raw request headers, the upload's
+# metadata with its file name among them, to stderr.
+unset DEBUG
 
 redis_pid=''
 pids=()

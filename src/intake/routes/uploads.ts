@@ -20,7 +20,12 @@ export function uploadRoutes(store: PartialStore, maxFileBytes: number): Router 
   });
   const r = Router();
   const handle = (req: Request, res: Response) => {
-    void tus.handle(req, res);
+    // A rejection would otherwise crash the intake and print the error whole (headers, upload
+    // metadata with the file's name) to stderr, past the log's error-type-only rule.
+    tus.handle(req, res).catch(() => {
+      if (!res.headersSent) res.status(500).end();
+      else res.destroy();
+    });
   };
   r.all('/uploads', handle);
   r.all('/uploads/:id', handle);
