@@ -9,8 +9,10 @@ bash scripts/setup.sh run
 bash scripts/build.sh
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 # No core dumps, for the intake, the worker or Redis: a crash while cleaning a hostile file would
-# write the tips in memory, and the keys of unfinished uploads, to disk.
-ulimit -c 0
+# write the tips in memory, and the keys of unfinished uploads, to disk. 1 byte, not 0: with a crash
+# handler in core_pattern (apport, systemd-coredump) the kernel ignores 0 and pipes the whole dump to
+# it; 1 is its "no dump". (ulimit counts KiB, so prlimit, on this shell; children inherit it.)
+prlimit --core=1 --pid $$
 # The `debug` module of a library (@tus/server) would print raw request headers, the upload's
 # metadata with its file name among them, to stderr.
 unset DEBUG

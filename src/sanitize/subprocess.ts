@@ -58,7 +58,9 @@ function spawnLimited(
     `--as=${l.memoryBytes}`,
     `--cpu=${l.cpuSeconds}`,
     `--fsize=${l.fileBytes}`,
-    '--core=0',
+    // 1 byte, not 0: with a crash handler in core_pattern (apport, systemd-coredump) the kernel
+    // ignores a limit of 0 and pipes the whole dump to it; 1 is its "no dump" (fs/coredump.c).
+    '--core=1',
     '--',
     cmd,
     ...args,
@@ -68,7 +70,8 @@ function spawnLimited(
     : ['perl', ['-e', SET_SEND_BUFFER, '--', String(sendBuffer), 'prlimit', ...prlimitArgs]];
   return spawn(file, argv, {
     stdio: progressFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+    // TMPDIR: the intake's, in RAM scratch (temp-in-scratch.ts), should a tool ever spill.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}) },
   }) as ChildProcessByStdio<null, Readable, Readable>;
 }
 
