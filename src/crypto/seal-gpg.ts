@@ -137,9 +137,10 @@ async function sealsLikeUs(s: GpgSealer): Promise<boolean> {
  * missing or does not seal as we do, so the caller keeps openpgp.js. Remove it with disposeGpgSealer.
  */
 export async function prepareGpgSealer(keys: openpgp.PublicKey[], dir = tmpdir()): Promise<{ sealer?: GpgSealer; reason?: string }> {
-  // Not in RAM-backed scratch, and need not be: gpg streams what it seals from stdin to stdout or
-  // the vault file; its home holds public keys, gpg's own state and our owner file (a pid) only
-  // (test/crypto/seal-gpg.test.ts searches it for plaintext after a seal).
+  // In the intake's TMPDIR, which is in RAM scratch (temp-in-scratch.ts), though it need not be: gpg
+  // streams what it seals from stdin to stdout or the vault file; its home holds public keys, gpg's
+  // own state and our owner file (a pid) only (test/crypto/seal-gpg.test.ts searches it for
+  // plaintext after a seal). Its lock files' times still say when the last seal ran.
   const home = mkdtempSync(join(dir, HOME_PREFIX));
   // Whose home this is: a later start removes it once this process is gone (sweepGpgHomes). A home
   // without this file would never be swept, so it goes at once if the file cannot be written.

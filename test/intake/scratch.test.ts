@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareScratch, filesystemOf, removeScratch } from '../../src/sanitize/scratch.ts';
+import { tempInScratch } from '../../src/sanitize/temp-in-scratch.ts';
 import { removeDirs, tempDir } from '../support/cleanup.ts';
 
 /** A fresh folder (in the OS temp folder, or `base`), removed after the test. */
@@ -88,4 +89,20 @@ await removeScratch(${JSON.stringify(fifo)});
 console.log('done');`], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.stdout.trim(), 'done', r.stderr);
   assert.equal(existsSync(fifo), false);
+});
+
+test("tempInScratch makes TMPDIR a folder in scratch, and removes what a crash left there but the gpg homes, which have their own sweep", (t) => {
+  const dir = folder(t, 'buzon-scratch-tmp-', '/dev/shm');
+  const before = process.env.TMPDIR;
+  t.after(() => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+  });
+  const tmp = join(dir, 'tmp');
+  mkdirSync(join(tmp, 'buzon-gnupg-abc123'), { recursive: true });
+  writeFileSync(join(tmp, 'vips-0-leftover.v'), 'pixels');
+  mkdirSync(join(tmp, 'somelib-xyz'));
+  assert.equal(tempInScratch(dir), tmp);
+  assert.equal(process.env.TMPDIR, tmp);
+  assert.deepEqual(readdirSync(tmp), ['buzon-gnupg-abc123']);
 });
