@@ -45,7 +45,7 @@ export function createApp(deps: IntakeDeps): express.Express {
   app.use(healthRoutes(deps.keyring, deps.redisReady));
   app.use(pageRoutes(brand));
   app.use(abuseRoutes(deps.gate));
-  app.use(uploadRoutes(uploads, config.MAX_FILE_BYTES));
+  app.use(uploadRoutes(uploads, config.MAX_FILE_BYTES, deps.log));
   app.use(tipRoutes({ ...deps, uploads }));
   app.use((req: Request, res: Response) => {
     sendError(req, res, langOf(req), new TipError(404, 'not_found'));

@@ -4,9 +4,11 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { Server, MemoryLocker } from '@tus/server';
+import type { Logger } from 'pino';
 import { newUploadId, type PartialStore } from '../tus/partial-store.ts';
+import { errorType } from '../../log.ts';
 
-export function uploadRoutes(store: PartialStore, maxFileBytes: number): Router {
+export function uploadRoutes(store: PartialStore, maxFileBytes: number, log: Logger): Router {
   const tus = new Server({
     path: '/uploads',
     datastore: store,
@@ -22,7 +24,8 @@ export function uploadRoutes(store: PartialStore, maxFileBytes: number): Router 
   const handle = (req: Request, res: Response) => {
     // A rejection would otherwise crash the intake and print the error whole (headers, upload
     // metadata with the file's name) to stderr, past the log's error-type-only rule.
-    tus.handle(req, res).catch(() => {
+    tus.handle(req, res).catch((e: unknown) => {
+      log.error({ err: { type: errorType(e) } }, 'upload request failed');
       if (!res.headersSent) res.status(500).end();
       else res.destroy();
     });
