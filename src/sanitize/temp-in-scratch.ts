@@ -4,7 +4,7 @@
  * there: hundreds of MB of the tipster's pixels, with the file's EXIF appended, which the kernel
  * writes back to the disk while the file is open (review, session 11). gpg's home for the public
  * keys lives under it too. So the intake points TMPDIR at a folder inside its RAM-backed scratch,
- * before it cleans anything; libvips reads it when it first needs a temporary file.
+ * before it cleans anything; libvips reads TMPDIR each time it makes a temporary file.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
