@@ -203,3 +203,13 @@ test("a key file whose encryption subkey is only a stub (a smartcard's) names th
   assert.match(r.stderr, /this key cannot open tip [a-f0-9]{32} \(.*a subkey this key file does not hold/);
   assert.doesNotMatch(r.stderr, /damaged/);
 });
+
+test('npm run editor (scripts/editor.mjs) passes the arguments and the exit code through', () => {
+  const usage = spawnSync(process.execPath, ['scripts/editor.mjs'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /usage: npm run editor -- decrypt --key/);
+  const out = join(work, 'out-wrapper');
+  const r = spawnSync(process.execPath, ['scripts/editor.mjs', 'decrypt', '--key', join(work, 'secret.asc'), '--inbox', svc.config.INBOX_DIR, '--out', out, '--passphrase-file', join(work, 'pass.txt')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readdirSync(out).length, 1);
+});
