@@ -8,30 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRedis, freePort } from '../support/redis.ts';
 import { Proc, httpReady } from '../support/proc-service.ts';
 import { removeDirs, tempDir } from '../support/cleanup.ts';
-
-/** Every file the process holds open right now, by path ("(deleted)" for a hidden temporary one). */
-function openFiles(pid: number): string[] {
-  const out: string[] = [];
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return out;
-  }
-  for (const fd of fds) {
-    try {
-      out.push(readlinkSync(`/proc/${pid}/fd/${fd}`));
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
+import { openFiles } from '../support/proc-tree.ts';
 
 test("an animated WebP's decoded frames go to a temporary file in RAM scratch, never in the TMPDIR the intake was started with", async (t) => {
   const root = tempDir('buzon-temp-');

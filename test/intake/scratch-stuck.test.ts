@@ -8,9 +8,9 @@ import { Queue } from 'bullmq';
 import { startService, type TestService } from '../support/service.ts';
 import { removeDirs, tempDir } from '../support/cleanup.ts';
 
-// Scratch whose files cannot be removed (an operator's chattr, a fault of the filesystem). The tip must be refused whole (never committed with its plaintext still in scratch
-// unnoticed), the log must say so by error type only, and the bytes-in-flight budget must come
-// back: a budget never given back would refuse every later upload. A directory with the append-only
+// Scratch whose files cannot be removed (an operator's chattr, a fault of the filesystem). The tip
+// must be refused whole (never committed with its plaintext still in scratch unnoticed), the log
+// must say so by error type only, and the bytes-in-flight budget must come back: a budget never given back would refuse every later upload. A directory with the append-only
 // flag lets files be created and written but not removed; tmpfs has it since Linux 6.0, and setting
 // it needs root (CAP_LINUX_IMMUTABLE).
 

@@ -1,11 +1,12 @@
 import { test, type TestContext } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareScratch, filesystemOf, removeScratch } from '../../src/sanitize/scratch.ts';
 import { tempInScratch } from '../../src/sanitize/temp-in-scratch.ts';
 import { removeDirs, tempDir } from '../support/cleanup.ts';
+import { openFiles } from '../support/proc-tree.ts';
 
 /** A fresh folder (in the OS temp folder, or `base`), removed after the test. */
 function folder(t: TestContext, prefix: string, base?: string): string {
@@ -44,13 +45,7 @@ test("a SCRATCH_DIR shared with other programs keeps their files: only names scr
 
 /** Our descriptors that still point at `path` (a file unlinked while open reads "<path> (deleted)"). */
 function heldOpen(path: string): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path);
-    } catch {
-      return false; // the listing's own descriptor, already closed
-    }
-  }).length;
+  return openFiles('self').filter((f) => f.startsWith(path)).length;
 }
 
 test('removeScratch takes the name away before it returns, and lets go of the file once its promise settles', async (t) => {

@@ -1,5 +1,22 @@
 /** Processes under a pid, from /proc: for benches that measure a service's processes, and tests that check none is left. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** Every file a process holds open right now, by path ("<path> (deleted)" once unlinked). */
+export function openFiles(pid: number | 'self'): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  return fds.flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return []; // closed meanwhile (the listing's own descriptor, for one)
+    }
+  });
+}
 
 export interface Proc { pid: number; ppid: number; pgid: number; comm: string; state: string }
 
